@@ -1,0 +1,42 @@
+// Bundles the engine's entry points and ships the tfjs wasm binaries next to them: the wasm backend
+// loads `*.wasm` from the bundle's own folder at run time (see src/engine/backend/).
+const esbuild = require('esbuild');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const dist = path.join(__dirname, 'dist');
+const production = process.argv.includes('--production');
+
+/** Packages resolved at run time, not bundled: the native TensorFlow tiers are optional installs. */
+const external = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'vscode'];
+
+function copyWasmBinaries() {
+  const wasmDist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  for (const name of fs.readdirSync(wasmDist)) {
+    if (name.endsWith('.wasm')) fs.copyFileSync(path.join(wasmDist, name), path.join(dist, name));
+  }
+}
+
+async function main() {
+  fs.mkdirSync(dist, { recursive: true });
+  await esbuild.build({
+    entryPoints: { cli: 'src/cli.ts' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outdir: dist,
+    external,
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+    banner: { js: '#!/usr/bin/env node' },
+  });
+  fs.chmodSync(path.join(dist, 'cli.js'), 0o755);
+  copyWasmBinaries();
+}
+
+main().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});
