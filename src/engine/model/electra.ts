@@ -1,0 +1,169 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../errors';
+import type { NamedTensor } from '../checkpoint/safetensors';
+import type { ElectraConfig, EmbeddingSharing } from './config';
+import { ElectraNetwork } from './network';
+import { parameterShapes, SHARED_EMBEDDINGS, WORD_EMBEDDINGS, type HeadKind } from './names';
+
+/** The trainable tensors of one side, keyed by HF state-dict name. */
+export type ParameterMap = Map<string, tf.Variable>;
+
+export interface ElectraModelSpec {
+  discriminator: ElectraConfig;
+  /** Absent when only a discriminator was loaded (e.g. a Hugging Face discriminator folder). */
+  generator?: ElectraConfig;
+  embeddingSharing: EmbeddingSharing;
+}
+
+const isShared = (name: string) => (SHARED_EMBEDDINGS as readonly string[]).includes(name);
+
+/**
+ * The generator + discriminator pair and how they share embeddings:
+ * - `tied`: the generator reads the discriminator's token, position and type tables (one variable each);
+ * - `none`: each has its own;
+ * - `gdes` (DeBERTa-v3): the discriminator's table = generator table (no gradient) + its own delta, zero at start.
+ */
+export class ElectraModel {
+  readonly discriminator: ElectraNetwork;
+  readonly generator?: ElectraNetwork;
+
+  private constructor(
+    readonly spec: ElectraModelSpec,
+    readonly discParams: ParameterMap,
+    readonly genParams: ParameterMap,
+    readonly gdesDeltas: ParameterMap,
+  ) {
+    const discSource = (name: string): tf.Tensor => {
+      const delta = gdesDeltas.get(name);
+      if (delta) return tf.add(genParams.get(name)!, delta);
+      return discParams.get(name)!;
+    };
+    this.discriminator = new ElectraNetwork(spec.discriminator, 'discriminator', discSource);
+    if (spec.generator) this.generator = new ElectraNetwork(spec.generator, 'generator', (name) => genParams.get(name)!);
+  }
+
+  /** Random initialisation as google-research/electra: truncated normal(0.02) weights, zero biases,
+   *  unit LayerNorm gains, and a zero [PAD] embedding row as HF's padding_idx gives. */
+  static initialise(spec: ElectraModelSpec, seed: number): ElectraModel {
+    let counter = 0;
+    const make = (name: string, shape: number[], config: ElectraConfig) => {
+      counter += 1;
+      return tf.tidy(() => {
+        let value: tf.Tensor;
+        if (name.endsWith('.bias')) value = tf.zeros(shape);
+        else if (name.includes('LayerNorm')) value = tf.ones(shape);
+        else value = tf.truncatedNormal(shape, 0, config.initializer_range, 'float32', seed * 7919 + counter);
+        if (name === WORD_EMBEDDINGS) {
+          const keep = tf.reshape(tf.oneHot([config.pad_token_id], shape[0]), [shape[0], 1]);
+          value = tf.mul(value, tf.sub(1, keep));
+        }
+        return tf.variable(value, true);
+      });
+    };
+    return ElectraModel.build(spec, (side, name, shape) => make(name, shape, spec[side === 'discriminator' ? 'discriminator' : 'generator']!));
+  }
+
+  /** Builds a model from HF-named tensors (a checkpoint). Missing or misshaped tensors are a UserError naming `files`. */
+  static fromTensors(
+    spec: ElectraModelSpec,
+    disc: ReadonlyMap<string, NamedTensor>,
+    gen: ReadonlyMap<string, NamedTensor> | undefined,
+    files: { discriminator: string; generator: string },
+  ): ElectraModel {
+    const take = (side: HeadKind, name: string, shape: number[]): tf.Variable => {
+      const source = side === 'discriminator' ? disc : gen;
+      const file = side === 'discriminator' ? files.discriminator : files.generator;
+      const t = source?.get(name);
+      if (!t) throw new UserError(`${file}: tensor "${name}" is missing — the file is not a complete ELECTRA ${side} for this config.json`);
+      if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+        throw new UserError(`${file}: ${name} has shape [${t.shape}] but config.json says [${shape}] — the checkpoint and its config.json do not belong together`);
+      }
+      return tf.variable(tf.tensor(t.data, shape), true);
+    };
+    const model = ElectraModel.build(spec, take, (name, shape) => {
+      // gdes: the saved discriminator table is generator + delta, so delta = saved − generator.
+      const sum = take('discriminator', name, shape);
+      const genTable = take('generator', name, shape);
+      const delta = tf.variable(tf.sub(sum, genTable), true);
+      sum.dispose();
+      genTable.dispose();
+      return delta;
+    });
+    return model;
+  }
+
+  private static build(
+    spec: ElectraModelSpec,
+    create: (side: HeadKind, name: string, shape: number[]) => tf.Variable,
+    createDelta?: (name: string, shape: number[]) => tf.Variable,
+  ): ElectraModel {
+    const discParams: ParameterMap = new Map();
+    const genParams: ParameterMap = new Map();
+    const deltas: ParameterMap = new Map();
+    const sharing = spec.generator ? spec.embeddingSharing : 'none';
+    if (spec.generator && sharing !== 'none' && spec.generator.embedding_size !== spec.discriminator.embedding_size) {
+      throw new UserError(`embedding sharing "${sharing}" needs equal embedding sizes (generator ${spec.generator.embedding_size}, discriminator ${spec.discriminator.embedding_size}) — use --embedding-sharing none`);
+    }
+    if (spec.generator) {
+      for (const [name, shape] of parameterShapes(spec.generator, 'generator')) genParams.set(name, create('generator', name, shape));
+    }
+    for (const [name, shape] of parameterShapes(spec.discriminator, 'discriminator')) {
+      if (sharing === 'tied' && isShared(name)) discParams.set(name, genParams.get(name)!);
+      else if (sharing === 'gdes' && isShared(name)) {
+        deltas.set(name, createDelta ? createDelta(name, shape) : tf.variable(tf.zeros(shape), true));
+      } else discParams.set(name, create('discriminator', name, shape));
+    }
+    return new ElectraModel(spec, discParams, genParams, deltas);
+  }
+
+  /** Variables the generator's loss trains. */
+  generatorVariables(): tf.Variable[] {
+    return [...new Set(this.genParams.values())];
+  }
+
+  /** Variables the discriminator's loss trains: under `tied` this includes the shared tables (their
+   *  gradients add up); under `gdes` the deltas instead of the generator's tables (the stop-gradient). */
+  discriminatorVariables(): tf.Variable[] {
+    return [...new Set([...this.discParams.values(), ...this.gdesDeltas.values()])];
+  }
+
+  /** Every variable once, with a stable name for optimizer state: `discriminator/…`, `generator/…`, `gdes_delta/…`. */
+  namedVariables(): Map<string, tf.Variable> {
+    const named = new Map<string, tf.Variable>();
+    const seen = new Set<tf.Variable>();
+    const add = (prefix: string, params: ParameterMap) => {
+      for (const [name, v] of params) {
+        if (seen.has(v)) continue;
+        seen.add(v);
+        named.set(`${prefix}/${name}`, v);
+      }
+    };
+    add('generator', this.genParams);
+    add('discriminator', this.discParams);
+    add('gdes_delta', this.gdesDeltas);
+    return named;
+  }
+
+  /** HF-named tensors for model.safetensors (discriminator) and generator.safetensors. */
+  exportTensors(): { discriminator: Map<string, NamedTensor>; generator?: Map<string, NamedTensor> } {
+    const read = (t: tf.Tensor): NamedTensor => ({ shape: t.shape.slice(), data: t.dataSync() as Float32Array });
+    const discriminator = new Map<string, NamedTensor>();
+    for (const name of parameterShapes(this.spec.discriminator, 'discriminator').keys()) {
+      const delta = this.gdesDeltas.get(name);
+      if (delta) {
+        const sum = tf.add(this.genParams.get(name)!, delta);
+        discriminator.set(name, read(sum));
+        sum.dispose();
+      }
+      else discriminator.set(name, read(this.discParams.get(name)!));
+    }
+    if (!this.spec.generator) return { discriminator };
+    const generator = new Map<string, NamedTensor>();
+    for (const [name, v] of this.genParams) generator.set(name, read(v));
+    return { discriminator, generator };
+  }
+
+  dispose(): void {
+    for (const v of this.namedVariables().values()) v.dispose();
+  }
+}
