@@ -30,6 +30,8 @@ async function main() {
     sourcemap: !production,
     minify: production,
     logLevel: 'warning',
+    // tfjs packages list their kernel-registering modules as side-effect free; keep those imports.
+    ignoreAnnotations: true,
     banner: { js: '#!/usr/bin/env node' },
   });
   fs.chmodSync(path.join(dist, 'cli.js'), 0o755);

@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+import { isUserError } from './engine/errors';
+import { shutdownBackend } from './engine/backend';
+import { corruptCommand, evalCommand, heatmapCommand, pretrainCommand, type Flags } from './cli/commands';
+import { demoCommand } from './cli/demo';
+
+const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own text
+
+  electra-lab demo [--steps N] [--out dir]          pretrain a tiny model on the installed packages' docs, show a heatmap
+  electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] [--batch B]
+        [--seq L] [--vocab-size V] [--objective electra|electra-15] [--embedding-sharing tied|none|gdes]
+        [--gen-width F] [--gen-depth F] [--lr X] [--warmup N] [--save-every K] [--keep K] [--log-every N]
+        [--sample-every N] [--seed S] [--backend auto|gpu|node|wasm|cpu] [--threads T] [--resume]
+  electra-lab heatmap --checkpoint <dir> <file> [--json]      discriminator P(replaced) per token
+  electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]   one corruption sample
+  electra-lab eval --checkpoint <dir> --corpus <path>... [--split heldout|all] [--json]
+
+  --verbose prints stack traces; exit code 1 means a problem with the input (the message says what to fix).`;
+
+const OPTIONS = {
+  corpus: { type: 'string', multiple: true },
+  out: { type: 'string' }, preset: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
+  seq: { type: 'string' }, 'vocab-size': { type: 'string' }, objective: { type: 'string' },
+  'embedding-sharing': { type: 'string' }, 'gen-width': { type: 'string' }, 'gen-depth': { type: 'string' },
+  lr: { type: 'string' }, warmup: { type: 'string' }, 'save-every': { type: 'string' }, keep: { type: 'string' },
+  'log-every': { type: 'string' }, 'sample-every': { type: 'string' }, seed: { type: 'string' },
+  backend: { type: 'string' }, threads: { type: 'string' }, resume: { type: 'boolean' }, checkpoint: { type: 'string' },
+  json: { type: 'boolean' }, split: { type: 'string' }, 'max-examples': { type: 'string' }, verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    process.stderr.write(`electra-lab: ${(e as Error).message.split('\n')[0]} — see electra-lab --help\n`);
+    return 1;
+  }
+  const flags = parsed.values as Flags;
+  const [command, ...positionals] = parsed.positionals;
+  if (flags.help || !command) {
+    process.stdout.write(HELP + '\n');
+    return command || flags.help ? 0 : 1;
+  }
+  const controller = new AbortController();
+  // First Ctrl-C: stop after this step and write a checkpoint; second: leave at once.
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after this step (Ctrl-C again to quit without a checkpoint)\n');
+    controller.abort();
+  });
+  process.on('SIGTERM', () => controller.abort());
+  try {
+    switch (command) {
+      case 'pretrain': await pretrainCommand(flags, controller.signal); break;
+      case 'heatmap': await heatmapCommand(flags, positionals); break;
+      case 'corrupt': await corruptCommand(flags, positionals); break;
+      case 'eval': await evalCommand(flags); break;
+      case 'demo': await demoCommand(flags, controller.signal); break;
+      default:
+        process.stderr.write(`electra-lab: unknown command "${command}" — see electra-lab --help\n`);
+        return 1;
+    }
+    return 0;
+  } catch (e) {
+    if (flags.verbose) process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.stderr.write(`\nelectra-lab: ${describeError(e)}\n`);
+    return 1;
+  }
+}
+
+/** One line for any failure; a user error's message already says what to fix. */
+function describeError(e: unknown): string {
+  if (isUserError(e)) return e.message;
+  const message = e instanceof Error ? e.message : String(e);
+  if (/out of memory|Aborted\(|Cannot enlarge memory|RangeError: Array buffer allocation/i.test(message)) {
+    return 'ran out of memory — lower --batch or --seq (the wasm backend has a 4 GB heap), or use a GPU backend';
+  }
+  return `internal error: ${message.split('\n')[0]} (rerun with --verbose for details, and please report it)`;
+}
+
+// `electra-lab heatmap ... | head` closes stdout early: that is not an error worth a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+});
+
+main(process.argv.slice(2)).then((code) => {
+  shutdownBackend();
+  process.exitCode = code;
+  // The threaded wasm build keeps worker threads alive; leave explicitly once output is flushed.
+  setImmediate(() => process.exit(code));
+});
+

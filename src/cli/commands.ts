@@ -1,0 +1,139 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { UserError } from '../engine/errors';
+import { initBackend, type BackendReport, type BackendRequest } from '../engine/backend';
+import { loadCheckpoint } from '../engine/checkpoint/model-io';
+import { scoreText } from '../engine/inference/heatmap';
+import { corruptText } from '../engine/inference/corrupt';
+import { evaluatePretraining } from '../engine/eval/pretraining-eval';
+import { pretrain } from '../engine/pretrain/trainer';
+import type { PretrainOptions } from '../engine/pretrain/options';
+import { legend, renderCorruption, renderHeatmap } from './render';
+import { progressPrinter } from './progress';
+
+/** Parsed flags as strings/booleans; each command converts what it uses. */
+export type Flags = Record<string, string | boolean | string[] | undefined>;
+
+const BACKENDS: BackendRequest[] = ['auto', 'gpu', 'node', 'wasm', 'cpu'];
+
+export function int(flags: Flags, name: string): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UserError(`--${name} ${String(v)} is not an integer`);
+  return n;
+}
+
+export function num(flags: Flags, name: string): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UserError(`--${name} ${String(v)} is not a number`);
+  return n;
+}
+
+function str(flags: Flags, name: string): string | undefined {
+  const v = flags[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function required(flags: Flags, name: string, usage: string): string {
+  const v = str(flags, name);
+  if (!v) throw new UserError(`missing --${name} — usage: ${usage}`);
+  return v;
+}
+
+export async function startBackend(flags: Flags): Promise<BackendReport> {
+  const request = (str(flags, 'backend') ?? 'auto') as BackendRequest;
+  if (!BACKENDS.includes(request)) throw new UserError(`unknown --backend "${request}" — use one of ${BACKENDS.join(', ')}`);
+  const report = await initBackend(request, { threads: int(flags, 'threads') });
+  if (!flags.json) process.stderr.write(`backend: ${report.describe()}\n`);
+  return report;
+}
+
+async function readText(file: string): Promise<string> {
+  const bytes = await fs.readFile(file).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message} — pass a readable text file`);
+  });
+  if (bytes.subarray(0, 8192).includes(0)) throw new UserError(`${file} looks binary (it contains NUL bytes) — pass a text file`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UserError(`${file} is not valid UTF-8 — convert it first, e.g. iconv -f latin1 -t utf-8 "${file}" -o "${file}.utf8"`);
+  }
+}
+
+export async function pretrainCommand(flags: Flags, signal: AbortSignal): Promise<void> {
+  const usage = 'electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] ...';
+  const corpus = (flags.corpus as string[] | undefined) ?? [];
+  if (corpus.length === 0 && !flags.resume) throw new UserError(`missing --corpus — usage: ${usage}`);
+  const out = required(flags, 'out', usage);
+  await startBackend(flags);
+  const options: Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus' | 'out'> & { resume?: boolean } = {
+    corpus, out, resume: flags.resume === true,
+    preset: str(flags, 'preset') as PretrainOptions['preset'] | undefined,
+    steps: int(flags, 'steps'), batchSize: int(flags, 'batch'), seqLength: int(flags, 'seq'), vocabSize: int(flags, 'vocab-size'),
+    objective: str(flags, 'objective') as PretrainOptions['objective'] | undefined,
+    embeddingSharing: str(flags, 'embedding-sharing') as PretrainOptions['embeddingSharing'] | undefined,
+    genWidth: num(flags, 'gen-width'), genDepth: num(flags, 'gen-depth'), learningRate: num(flags, 'lr'),
+    warmupSteps: int(flags, 'warmup'), saveEvery: int(flags, 'save-every'), logEvery: int(flags, 'log-every'),
+    sampleEvery: int(flags, 'sample-every'), keepCheckpoints: int(flags, 'keep'), seed: int(flags, 'seed'),
+    backend: str(flags, 'backend') as BackendRequest | undefined,
+  };
+  await pretrain(options, progressPrinter(), signal);
+}
+
+export async function heatmapCommand(flags: Flags, positionals: string[]): Promise<void> {
+  const usage = 'electra-lab heatmap --checkpoint <dir> <file> [--json]';
+  const checkpointDir = required(flags, 'checkpoint', usage);
+  const file = positionals[0];
+  if (!file) throw new UserError(`missing the text file to score — usage: ${usage}`);
+  const report = await startBackend(flags);
+  const text = await readText(file);
+  const checkpoint = await loadCheckpoint(checkpointDir);
+  const tokens = scoreText(checkpoint.model, checkpoint.tokenizer, text, { windowLength: int(flags, 'seq') });
+  checkpoint.model.dispose();
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ backend: report.backend, checkpoint: path.resolve(checkpointDir), file: path.resolve(file), tokens }) + '\n');
+    return;
+  }
+  process.stdout.write(renderHeatmap(text, tokens) + '\n\n' + legend() + '\n');
+}
+
+export async function corruptCommand(flags: Flags, positionals: string[]): Promise<void> {
+  const usage = 'electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]';
+  const checkpointDir = required(flags, 'checkpoint', usage);
+  const file = positionals[0];
+  if (!file) throw new UserError(`missing the text file to corrupt — usage: ${usage}`);
+  const report = await startBackend(flags);
+  const text = await readText(file);
+  const checkpoint = await loadCheckpoint(checkpointDir, { needGenerator: true });
+  const result = corruptText(checkpoint.model, checkpoint.tokenizer, text, { seed: int(flags, 'seed') ?? 1, length: int(flags, 'seq') });
+  checkpoint.model.dispose();
+  if (flags.json) process.stdout.write(JSON.stringify({ backend: report.backend, ...result }) + '\n');
+  else process.stdout.write(renderCorruption(result) + '\n');
+}
+
+export async function evalCommand(flags: Flags): Promise<void> {
+  const usage = 'electra-lab eval --checkpoint <dir> --corpus <path> [--split heldout|all] [--json]';
+  const checkpointDir = required(flags, 'checkpoint', usage);
+  const corpus = (flags.corpus as string[] | undefined) ?? [];
+  if (corpus.length === 0) throw new UserError(`missing --corpus — usage: ${usage}`);
+  const split = str(flags, 'split') ?? 'heldout';
+  if (split !== 'heldout' && split !== 'all') throw new UserError(`--split ${split} — use heldout or all`);
+  const report = await startBackend(flags);
+  const checkpoint = await loadCheckpoint(checkpointDir, { needGenerator: true });
+  const state = (checkpoint.trainerState ?? {}) as { seed?: number; seq_length?: number; held_out_fraction?: number };
+  const result = await evaluatePretraining(checkpoint, {
+    corpus, split, seqLength: int(flags, 'seq') ?? state.seq_length ?? 128, batchSize: int(flags, 'batch') ?? 8,
+    maxExamples: int(flags, 'max-examples') ?? 512, seed: int(flags, 'seed') ?? 1234,
+    heldOutFraction: state.held_out_fraction ?? 0.02, packingSeed: state.seed ?? 42,
+  }, (m) => process.stderr.write(`warning: ${m}\n`));
+  checkpoint.model.dispose();
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ backend: report.backend, ...result }) + '\n');
+    return;
+  }
+  process.stdout.write(`${result.checkpoint} on ${result.examples} ${result.split} examples (${result.tokens} tokens):\n`);
+  for (const [k, v] of Object.entries(result.metrics)) process.stdout.write(`  ${k.padEnd(28)} ${v.toFixed(4)}\n`);
+}

@@ -1,0 +1,34 @@
+import * as path from 'node:path';
+import { readDocuments, type CorpusFile, type CorpusWarning } from './corpus';
+import { packExamples, type SourcedExample, type TokenIdEncoder } from './packing';
+
+/**
+ * The packed examples of a corpus, as a factory so each epoch re-reads the files in constant memory.
+ * Documents are named by their path relative to the corpus's common folder, so the held-out split
+ * (which hashes that name) is the same for training and evaluation and survives moving the folder.
+ */
+export function corpusExamples(
+  files: readonly CorpusFile[],
+  encoder: TokenIdEncoder,
+  options: { maxSeqLength: number; seed: number; onWarning?: (w: CorpusWarning) => void },
+): () => AsyncGenerator<SourcedExample> {
+  const root = commonFolder(files);
+  async function* documents() {
+    for await (const doc of readDocuments(files, { onWarning: options.onWarning })) {
+      yield { ...doc, file: path.relative(root, doc.file) || path.basename(doc.file) };
+    }
+  }
+  return () => packExamples(documents(), encoder, { maxSeqLength: options.maxSeqLength, seed: options.seed });
+}
+
+function commonFolder(files: readonly CorpusFile[]): string {
+  const dirs = files.map((f) => path.dirname(f.path).split(path.sep));
+  const first = dirs[0] ?? [];
+  let n = first.length;
+  for (const d of dirs) {
+    let i = 0;
+    while (i < n && d[i] === first[i]) i++;
+    n = i;
+  }
+  return first.slice(0, n).join(path.sep) || path.sep;
+}

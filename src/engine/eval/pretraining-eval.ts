@@ -1,0 +1,73 @@
+import { UserError } from '../errors';
+import { discoverCorpus } from '../data/corpus';
+import { corpusExamples } from '../data/examples';
+import { splitStream } from '../data/split';
+import { Rng } from '../data/rng';
+import type { SourcedExample } from '../data/packing';
+import type { LoadedCheckpoint } from '../checkpoint/model-io';
+import { padBatch } from '../pretrain/batch';
+import { maskBatch, maxPredictionsFor } from '../pretrain/masking';
+import { OBJECTIVES } from '../pretrain/objectives';
+import { electraStep } from '../pretrain/step';
+import { PretrainingMetricsAccumulator, type PretrainingMetrics } from '../pretrain/metrics';
+
+export interface EvalOptions {
+  corpus: string[];
+  /** `heldout`: the split pretraining never trained on (same hash as the trainer); `all`: every example. */
+  split: 'heldout' | 'all';
+  seqLength: number;
+  batchSize: number;
+  maxExamples: number;
+  seed: number;
+  heldOutFraction: number;
+  /** The packing seed of the run that made the checkpoint: example boundaries, and so the held-out split, depend on it. */
+  packingSeed: number;
+}
+
+export interface EvalReport {
+  checkpoint: string;
+  split: 'heldout' | 'all';
+  examples: number;
+  tokens: number;
+  metrics: PretrainingMetrics;
+}
+
+/**
+ * Pretraining metrics of a checkpoint on a corpus, with masking and sampling fixed by the seed so
+ * checkpoints are compared on identical corruptions. No dropout, no updates.
+ */
+export async function evaluatePretraining(checkpoint: LoadedCheckpoint, options: EvalOptions, onWarning?: (m: string) => void): Promise<EvalReport> {
+  const { model, tokenizer } = checkpoint;
+  if (!model.generator) throw new UserError(`${checkpoint.dir} has no generator — pretraining metrics need ELECTRA Lab's generator.safetensors`);
+  const corpus = await discoverCorpus(options.corpus);
+  for (const w of corpus.warnings) onWarning?.(`${w.file}: ${w.message}`);
+  const examples = corpusExamples(corpus.files, tokenizer, { maxSeqLength: options.seqLength, seed: options.packingSeed, onWarning: (w) => onWarning?.(`${w.file}: ${w.message}`) })();
+  const selected = options.split === 'heldout' ? splitStream(examples, 'heldout', options.heldOutFraction) : examples;
+
+  const rng = new Rng(options.seed);
+  const accumulator = new PretrainingMetricsAccumulator();
+  let count = 0;
+  let tokens = 0;
+  let pending: SourcedExample[] = [];
+  const runBatch = () => {
+    const batch = padBatch(pending, tokenizer.specialIds.pad);
+    const masked = maskBatch(batch, rng.fork(`eval:${count}`), {
+      maskProb: 0.15, maskTokenProb: 0.85, maxPredictions: maxPredictionsFor(0.15, options.seqLength),
+      maskId: tokenizer.specialIds.mask, isSpecial: (id) => tokenizer.isSpecial(id),
+    });
+    accumulator.add(electraStep(model, batch, masked, { objective: OBJECTIVES.electra, generatorWeight: 1, discriminatorWeight: 50, temperature: 1 }, options.seed + count));
+    count += pending.length;
+    tokens += batch.attentionMask.reduce((s, v) => s + v, 0);
+    pending = [];
+  };
+  for await (const example of selected) {
+    pending.push(example);
+    if (pending.length === options.batchSize) runBatch();
+    if (count + pending.length >= options.maxExamples) break;
+  }
+  if (pending.length > 0) runBatch();
+  if (count === 0) {
+    throw new UserError(`no ${options.split === 'heldout' ? 'held-out ' : ''}examples in ${options.corpus.join(' ')} — ${options.split === 'heldout' ? 'use --split all, or ' : ''}add more text`);
+  }
+  return { checkpoint: checkpoint.dir, split: options.split, examples: count, tokens, metrics: accumulator.result() };
+}

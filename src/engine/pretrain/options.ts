@@ -1,0 +1,106 @@
+import { UserError } from '../errors';
+import { PRESET_NAMES, type EmbeddingSharing, type PresetName } from '../model/config';
+import type { BackendRequest } from '../backend';
+import { OBJECTIVE_NAMES, type ObjectiveName } from './objectives';
+
+/** Everything that defines a pretraining run: saved as run.json, so a run can be resumed and compared. */
+export interface PretrainOptions {
+  corpus: string[];
+  out: string;
+  preset: PresetName;
+  steps: number;
+  batchSize: number;
+  seqLength: number;
+  vocabSize: number;
+  objective: ObjectiveName;
+  embeddingSharing: EmbeddingSharing;
+  /** Generator width and depth as fractions of the discriminator's (0.25 and 1.0 in the paper's small model). */
+  genWidth: number;
+  genDepth: number;
+  learningRate: number;
+  warmupSteps: number;
+  weightDecay: number;
+  maskProb: number;
+  generatorWeight: number;
+  discriminatorWeight: number;
+  temperature: number;
+  seed: number;
+  backend: BackendRequest;
+  logEvery: number;
+  sampleEvery: number;
+  saveEvery: number;
+  keepCheckpoints: number;
+  heldOutFraction: number;
+  lowercase: boolean;
+  /** Characters of the corpus read to train the WordPiece vocabulary. */
+  tokenizerChars: number;
+}
+
+/** Per-preset defaults (google-research/electra: lr 5e-4 small, 2e-4 base; vocab 30522). */
+const PRESET_DEFAULTS: Record<PresetName, Pick<PretrainOptions, 'learningRate' | 'vocabSize'>> = {
+  tiny: { learningRate: 1e-3, vocabSize: 4000 },
+  small: { learningRate: 5e-4, vocabSize: 30522 },
+  base: { learningRate: 2e-4, vocabSize: 30522 },
+};
+
+export function resolveOptions(given: Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus' | 'out'>): PretrainOptions {
+  const preset = given.preset ?? 'small';
+  if (!PRESET_NAMES.includes(preset)) throw new UserError(`unknown preset "${preset}" — use one of ${PRESET_NAMES.join(', ')}`);
+  const steps = given.steps ?? 1000;
+  const o: PretrainOptions = {
+    preset,
+    steps,
+    batchSize: 8,
+    seqLength: 128,
+    objective: 'electra',
+    embeddingSharing: 'tied',
+    genWidth: 0.25,
+    genDepth: 1.0,
+    warmupSteps: Math.round(steps * 0.1),
+    weightDecay: 0.01,
+    maskProb: 0.15,
+    generatorWeight: 1,
+    discriminatorWeight: 50,
+    temperature: 1,
+    seed: 42,
+    backend: 'auto',
+    logEvery: 10,
+    sampleEvery: 200,
+    saveEvery: 500,
+    keepCheckpoints: 3,
+    heldOutFraction: 0.02,
+    lowercase: true,
+    tokenizerChars: 20_000_000,
+    ...PRESET_DEFAULTS[preset],
+    ...stripUndefined(given),
+    corpus: given.corpus,
+    out: given.out,
+  };
+  validate(o);
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validate(o: PretrainOptions): void {
+  const positiveInts: (keyof PretrainOptions)[] = ['steps', 'batchSize', 'seqLength', 'vocabSize', 'logEvery', 'sampleEvery', 'saveEvery', 'keepCheckpoints'];
+  for (const key of positiveInts) {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UserError(`--${flagName(key)} must be a positive integer, got ${String(v)}`);
+  }
+  if (o.seqLength < 8 || o.seqLength > 512) throw new UserError(`--seq ${o.seqLength} must be between 8 and 512 (max_position_embeddings)`);
+  if (o.vocabSize < 100) throw new UserError(`--vocab-size ${o.vocabSize} is too small — use at least 100`);
+  if (!OBJECTIVE_NAMES.includes(o.objective)) throw new UserError(`unknown objective "${o.objective}" — use one of ${OBJECTIVE_NAMES.join(', ')}`);
+  if (!['tied', 'none', 'gdes'].includes(o.embeddingSharing)) throw new UserError(`unknown --embedding-sharing "${o.embeddingSharing}" — use tied, none or gdes`);
+  if (!(o.learningRate > 0 && o.learningRate < 1)) throw new UserError(`--lr ${o.learningRate} must be in (0, 1)`);
+  if (!(o.maskProb > 0 && o.maskProb < 1)) throw new UserError(`--mask-prob ${o.maskProb} must be in (0, 1)`);
+  if (!(o.heldOutFraction >= 0 && o.heldOutFraction < 0.5)) throw new UserError(`held-out fraction ${o.heldOutFraction} must be in [0, 0.5)`);
+  if (!Number.isInteger(o.seed)) throw new UserError(`--seed ${o.seed} must be an integer`);
+  if (o.corpus.length === 0) throw new UserError('no corpus given — pass --corpus <file|folder|glob>');
+}
+
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,42 @@
+import type { WordPieceTokenizer } from '../tokenizer';
+import type { StepOutcome } from './step';
+
+/** One token of a corruption sample, as samples.jsonl and the `corrupt` command show it. */
+export interface CorruptionToken {
+  original: string;
+  /** What the generator saw: "[MASK]" or the original (the 15% of selected positions kept as is). */
+  input: string;
+  selected: boolean;
+  /** What the discriminator saw at this position. */
+  sampled: string;
+  /** Generator's probability of its sample (selected positions only). */
+  sampleProb?: number;
+  replaced: boolean;
+  /** Discriminator's P(replaced). */
+  p: number;
+  logit: number;
+}
+
+/** Row `row` of a step's outcome as a list of tokens (padding dropped). */
+export function corruptionSample(out: StepOutcome, tokenizer: WordPieceTokenizer, row: number, length: number, originalIds: Int32Array): CorruptionToken[] {
+  const slotOf = new Map<number, number>();
+  for (let s = 0; s < out.masked.flatPositions.length; s++) if (out.masked.weights[s] > 0) slotOf.set(out.masked.flatPositions[s], s);
+  const tokens: CorruptionToken[] = [];
+  for (let i = 0; i < length; i++) {
+    const flat = row * length + i;
+    if (originalIds[flat] === tokenizer.specialIds.pad) continue;
+    const slot = slotOf.get(flat);
+    const logit = out.discLogits[flat];
+    tokens.push({
+      original: tokenizer.idToToken(originalIds[flat]),
+      input: tokenizer.idToToken(out.masked.maskedIds[flat]),
+      selected: slot !== undefined,
+      sampled: tokenizer.idToToken(out.corruptedIds[flat]),
+      sampleProb: slot !== undefined ? out.sampleProbs[slot] : undefined,
+      replaced: out.replaced[flat] > 0,
+      p: 1 / (1 + Math.exp(-logit)),
+      logit,
+    });
+  }
+  return tokens;
+}

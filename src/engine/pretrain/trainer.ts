@@ -1,0 +1,289 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { UserError } from '../errors';
+import { discoverCorpus, readTextChunks } from '../data/corpus';
+import { corpusExamples } from '../data/examples';
+import type { SourcedExample } from '../data/packing';
+import { trainExampleStream } from '../data/split';
+import { Rng } from '../data/rng';
+import { trainWordPiece, WordPieceTokenizer } from '../tokenizer';
+import { generatorConfig, presetConfig } from '../model/config';
+import { ElectraModel } from '../model/electra';
+import { isDecayed } from '../model/names';
+import { listCheckpoints, pruneCheckpoints, checkpointDirName } from '../checkpoint/folder';
+import { removeStaleTemps, writeFileAtomic } from '../checkpoint/atomic';
+import { readSafetensors } from '../checkpoint/safetensors';
+import { loadCheckpoint, saveModelCheckpoint } from '../checkpoint/model-io';
+import { padBatch } from './batch';
+import { maskBatch, maxPredictionsFor, type MaskingOptions } from './masking';
+import { OBJECTIVES } from './objectives';
+import { AdamW, learningRateAt } from './optimizer';
+import { electraStep, type StepSettings } from './step';
+import { PretrainingMetricsAccumulator, type PretrainingMetrics } from './metrics';
+import { corruptionSample } from './samples';
+import { electraStepFlops } from './flops';
+import { resolveOptions, type PretrainOptions } from './options';
+
+/** One line of metrics.jsonl. */
+export interface MetricsRecord extends PretrainingMetrics {
+  step: number;
+  learning_rate: number;
+  grad_norm: number;
+  tokens_per_sec: number;
+  tokens_seen: number;
+  flops: number;
+  examples_seen: number;
+  epoch: number;
+  elapsed_s: number;
+}
+
+export type TrainerEvent =
+  | { kind: 'info' | 'warning'; message: string }
+  | { kind: 'step'; step: number; totalSteps: number; loss: number }
+  | { kind: 'metrics'; record: MetricsRecord }
+  | { kind: 'checkpoint'; step: number; dir: string }
+  | { kind: 'done'; step: number; checkpoint: string; stopped: boolean };
+
+/** The state trainer_state.json holds: enough to continue with the same data order and randomness. */
+interface TrainerState {
+  step: number;
+  examples_seen: number;
+  tokens_seen: number;
+  flops: number;
+  elapsed_s: number;
+  /** With seq_length and held_out_fraction: what evaluation needs to rebuild the same held-out split. */
+  seed: number;
+  seq_length: number;
+  held_out_fraction: number;
+}
+
+export const RUN_FILE = 'run.json';
+export const METRICS_FILE = 'metrics.jsonl';
+export const SAMPLES_FILE = 'samples.jsonl';
+
+/**
+ * Pretrains ELECTRA into a run folder, read top to bottom: options → corpus → tokenizer → model →
+ * loop (mask, generator, sample, discriminator, update, log, sample, checkpoint). `signal` stops the
+ * run after the current step with a checkpoint.
+ */
+export async function pretrain(
+  given: Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus' | 'out'> & { resume?: boolean },
+  onEvent: (e: TrainerEvent) => void = () => {},
+  signal?: AbortSignal,
+): Promise<{ checkpoint: string; step: number; stopped: boolean }> {
+  const runDir = path.resolve(given.out);
+  const checkpointsDir = path.join(runDir, 'checkpoints');
+  const options = given.resume ? await resumeOptions(runDir, given) : await freshRun(runDir, given);
+
+  const corpus = await discoverCorpus(options.corpus);
+  for (const w of corpus.warnings) onEvent({ kind: 'warning', message: `${w.file}: ${w.message}` });
+  onEvent({ kind: 'info', message: `corpus: ${corpus.files.length} files, ${formatBytes(corpus.files.reduce((s, f) => s + f.bytes, 0))}` });
+
+  // Tokenizer: trained once per run, kept as the run's vocab.txt.
+  const vocabPath = path.join(runDir, 'vocab.txt');
+  let tokenizer: WordPieceTokenizer;
+  if (given.resume) tokenizer = WordPieceTokenizer.fromVocabFile(vocabPath, { lowercase: options.lowercase, stripAccents: options.lowercase });
+  else {
+    onEvent({ kind: 'info', message: `training a ${options.vocabSize}-token WordPiece vocabulary` });
+    tokenizer = await trainWordPiece(readTextChunks(corpus.files, options.tokenizerChars), {
+      vocabSize: options.vocabSize, lowercase: options.lowercase, stripAccents: options.lowercase,
+    });
+    await writeFileAtomic(vocabPath, tokenizer.toVocabText());
+    if (tokenizer.vocabSize < options.vocabSize) {
+      onEvent({ kind: 'warning', message: `the corpus supports only ${tokenizer.vocabSize} vocabulary entries (asked ${options.vocabSize})` });
+    }
+  }
+
+  // Model and optimizer: fresh, or from the last complete checkpoint.
+  const disc = presetConfig(options.preset, tokenizer.vocabSize);
+  disc.max_position_embeddings = Math.max(disc.max_position_embeddings, options.seqLength);
+  const spec = { discriminator: disc, generator: generatorConfig(disc, options.genWidth, options.genDepth), embeddingSharing: options.embeddingSharing };
+  let model: ElectraModel;
+  let state: TrainerState = { step: 0, examples_seen: 0, tokens_seen: 0, flops: 0, elapsed_s: 0, seed: options.seed, seq_length: options.seqLength, held_out_fraction: options.heldOutFraction };
+  let optimizerState: Map<string, { shape: number[]; data: Float32Array }> | undefined;
+  let optimizerFile = '';
+  const latest = given.resume ? (await listCheckpoints(checkpointsDir)).pop() : undefined;
+  if (latest) {
+    const loaded = await loadCheckpoint(latest.dir);
+    model = loaded.model;
+    state = { ...state, ...(loaded.trainerState as Partial<TrainerState>) };
+    if (loaded.optimizerPath) {
+      optimizerFile = loaded.optimizerPath;
+      optimizerState = (await readSafetensors(loaded.optimizerPath)).tensors;
+    }
+    onEvent({ kind: 'info', message: `resuming from ${latest.dir} (step ${state.step})` });
+    await truncateLog(path.join(runDir, METRICS_FILE), state.step);
+    await truncateLog(path.join(runDir, SAMPLES_FILE), state.step);
+  } else {
+    if (given.resume) onEvent({ kind: 'info', message: 'no complete checkpoint yet: starting the run from step 0' });
+    model = ElectraModel.initialise(spec, options.seed);
+  }
+  const named = model.namedVariables();
+  const variableNames = new Map([...named].map(([name, v]) => [v, name]));
+  const optimizer = new AdamW(named, {
+    weightDecay: options.weightDecay, beta1: 0.9, beta2: 0.999, epsilon: 1e-6, clipNorm: 1.0,
+    decays: (name) => isDecayed(name.slice(name.indexOf('/') + 1)),
+  });
+  if (optimizerState) optimizer.importState(optimizerState, optimizerFile);
+
+  // Data: an endless, shuffled, resumable stream of packed examples from the train split.
+  const makeExamples = corpusExamples(corpus.files, tokenizer, {
+    maxSeqLength: options.seqLength, seed: options.seed, onWarning: (w) => onEvent({ kind: 'warning', message: `${w.file}: ${w.message}` }),
+  });
+  const stream = trainExampleStream<SourcedExample>(makeExamples, {
+    seed: options.seed, shuffleBufferSize: 2000, heldOutFraction: options.heldOutFraction, startAt: state.examples_seen,
+  });
+
+  const masking: MaskingOptions = {
+    maskProb: options.maskProb, maskTokenProb: 0.85, maxPredictions: maxPredictionsFor(options.maskProb, options.seqLength),
+    maskId: tokenizer.specialIds.mask, isSpecial: (id) => tokenizer.isSpecial(id),
+  };
+  const settings: StepSettings = {
+    objective: OBJECTIVES[options.objective], generatorWeight: options.generatorWeight,
+    discriminatorWeight: options.discriminatorWeight, temperature: options.temperature,
+  };
+  const rng = new Rng(options.seed);
+  const saveCheckpointAt = async (step: number) => {
+    const dir = path.join(checkpointsDir, checkpointDirName(step));
+    await saveModelCheckpoint(dir, model, tokenizer, options.objective, { trainerState: { ...state }, optimizer: optimizer.exportState() });
+    await pruneCheckpoints(checkpointsDir, options.keepCheckpoints);
+    onEvent({ kind: 'checkpoint', step, dir });
+    return dir;
+  };
+
+  let interval = new PretrainingMetricsAccumulator();
+  let intervalTokens = 0;
+  let intervalStart = performance.now();
+  let lastCheckpoint = latest?.dir ?? '';
+  let lastCheckpointStep = latest ? state.step : -1;
+  let stopped = false;
+  let epoch = 0;
+  const runStart = performance.now() - state.elapsed_s * 1000;
+  try {
+    while (state.step < options.steps) {
+      if (signal?.aborted) {
+        stopped = true;
+        break;
+      }
+      const examples: SourcedExample[] = [];
+      while (examples.length < options.batchSize) {
+        const next = await stream.next();
+        if (next.done) throw new Error('the training stream ended');
+        examples.push(next.value);
+        epoch = next.value.epoch;
+      }
+      const step = state.step + 1;
+      const batch = padBatch(examples, tokenizer.specialIds.pad);
+      const masked = maskBatch(batch, rng.fork(`mask:${step}`), masking);
+      const lr = learningRateAt(step, options.learningRate, options.warmupSteps, options.steps);
+      const out = electraStep(model, batch, masked, settings, rng.fork(`step:${step}`).nextUint32() % 2147483647, {
+        variableNames,
+        applyGradients: (grads) => optimizer.apply(grads, lr),
+      });
+      if (!Number.isFinite(out.loss)) {
+        throw new UserError(`the loss became ${out.loss} at step ${step} — lower the learning rate (--lr) or resume from the last checkpoint${lastCheckpoint ? ` (${lastCheckpoint})` : ''}`);
+      }
+      const tokens = batch.attentionMask.reduce((s, v) => s + v, 0);
+      state = {
+        ...state, step, examples_seen: state.examples_seen + examples.length, tokens_seen: state.tokens_seen + tokens,
+        flops: state.flops + electraStepFlops(spec.discriminator, spec.generator, batch.size, batch.length, masked.slots * batch.size),
+        elapsed_s: (performance.now() - runStart) / 1000,
+      };
+      interval.add(out);
+      intervalTokens += tokens;
+      onEvent({ kind: 'step', step, totalSteps: options.steps, loss: out.loss });
+
+      if (step % options.logEvery === 0 || step === options.steps) {
+        const seconds = (performance.now() - intervalStart) / 1000;
+        const record: MetricsRecord = {
+          step, ...interval.result(), learning_rate: lr, grad_norm: out.gradNorm ?? 0,
+          tokens_per_sec: intervalTokens / Math.max(1e-9, seconds), tokens_seen: state.tokens_seen, flops: state.flops,
+          examples_seen: state.examples_seen, epoch, elapsed_s: state.elapsed_s,
+        };
+        await fs.appendFile(path.join(runDir, METRICS_FILE), JSON.stringify(roundRecord(record)) + '\n');
+        onEvent({ kind: 'metrics', record });
+        interval = new PretrainingMetricsAccumulator();
+        intervalTokens = 0;
+        intervalStart = performance.now();
+      }
+      if (step % options.sampleEvery === 0 || step === 1) {
+        const sample = { step, tokens: corruptionSample(out, tokenizer, 0, batch.length, batch.inputIds) };
+        await fs.appendFile(path.join(runDir, SAMPLES_FILE), JSON.stringify(sample) + '\n');
+      }
+      if (step % options.saveEvery === 0 || step === options.steps) {
+        lastCheckpoint = await saveCheckpointAt(step);
+        lastCheckpointStep = step;
+      }
+    }
+    if (stopped && lastCheckpointStep !== state.step) lastCheckpoint = await saveCheckpointAt(state.step);
+  } finally {
+    await stream.return(undefined);
+    optimizer.dispose();
+    model.dispose();
+  }
+  onEvent({ kind: 'done', step: state.step, checkpoint: lastCheckpoint, stopped });
+  return { checkpoint: lastCheckpoint, step: state.step, stopped };
+}
+
+async function freshRun(runDir: string, given: Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus' | 'out'>): Promise<PretrainOptions> {
+  const options = resolveOptions({ ...given, corpus: given.corpus.map((c) => path.resolve(c)), out: runDir });
+  const runFile = path.join(runDir, RUN_FILE);
+  if (await exists(runFile)) {
+    throw new UserError(`${runFile} already exists — pass --resume to continue that run, or choose another --out`);
+  }
+  await fs.mkdir(runDir, { recursive: true });
+  await writeFileAtomic(runFile, JSON.stringify(options, null, 2) + '\n');
+  return options;
+}
+
+/** A resumed run keeps its recorded options; only the step budget may be raised. */
+async function resumeOptions(runDir: string, given: Partial<PretrainOptions>): Promise<PretrainOptions> {
+  const runFile = path.join(runDir, RUN_FILE);
+  let recorded: PretrainOptions;
+  try {
+    recorded = JSON.parse(await fs.readFile(runFile, 'utf8')) as PretrainOptions;
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not valid JSON';
+    throw new UserError(`${runFile} ${reason} — --resume needs the folder of an earlier pretraining run`);
+  }
+  await removeStaleTemps(path.join(runDir, 'checkpoints')).catch(() => undefined);
+  const options = resolveOptions({ ...recorded, steps: given.steps ?? recorded.steps });
+  if (options.steps !== recorded.steps) await writeFileAtomic(runFile, JSON.stringify(options, null, 2) + '\n');
+  return options;
+}
+
+/** Drops log lines written after the checkpoint a run resumes from, so the logs match the model. */
+async function truncateLog(file: string, lastStep: number): Promise<void> {
+  if (!(await exists(file))) return;
+  const lines = (await fs.readFile(file, 'utf8')).split('\n').filter((line) => {
+    if (!line.trim()) return false;
+    try {
+      return (JSON.parse(line) as { step: number }).step <= lastStep;
+    } catch {
+      return false;
+    }
+  });
+  await writeFileAtomic(file, lines.map((l) => l + '\n').join(''));
+}
+
+function roundRecord(record: MetricsRecord): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, Number.isInteger(v) ? v : Number((v as number).toPrecision(6))]));
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(() => true, () => false);
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
+/** Reads metrics.jsonl (for eval reports and tests). */
+export async function readMetrics(runDir: string): Promise<MetricsRecord[]> {
+  const text = await fs.readFile(path.join(runDir, METRICS_FILE), 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as MetricsRecord);
+}
+
