@@ -1,0 +1,41 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generatorConfig, presetConfig, type ElectraConfig } from '../src/engine/model/config';
+import type { ElectraModelSpec } from '../src/engine/model/electra';
+import { padBatch, type Batch } from '../src/engine/pretrain/batch';
+import { Rng } from '../src/engine/data/rng';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+export function tempDir(label: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `electra-lab-${label}-`));
+}
+
+/** A tiny model small enough for unit tests on any backend. */
+export function tinySpec(vocabSize = 300, sharing: ElectraModelSpec['embeddingSharing'] = 'tied'): ElectraModelSpec {
+  const disc: ElectraConfig = { ...presetConfig('tiny', vocabSize), hidden_size: 64, intermediate_size: 128, embedding_size: 32, num_attention_heads: 2, max_position_embeddings: 64 };
+  return { discriminator: disc, generator: generatorConfig(disc, 0.5, 1), embeddingSharing: sharing };
+}
+
+/** A padded batch of random token ids shaped like pretraining input ([CLS] … [SEP] … [SEP]). */
+export function randomBatch(seed: number, size: number, length: number, vocabSize: number): Batch {
+  const rng = new Rng(seed);
+  const sequences = Array.from({ length: size }, (_, b) => {
+    const n = b === 0 ? length : Math.max(6, length - rng.nextInt(length / 2));
+    const ids = new Int32Array(n);
+    const types = new Int32Array(n);
+    ids[0] = 2;
+    const split = Math.floor(n / 2);
+    for (let i = 1; i < n; i++) {
+      ids[i] = i === split || i === n - 1 ? 3 : 5 + rng.nextInt(vocabSize - 5);
+      types[i] = i > split ? 1 : 0;
+    }
+    return { inputIds: ids, tokenTypeIds: types, length: n };
+  });
+  return padBatch(sequences, 0, length);
+}
+
+/** The repo's real-text corpus for end-to-end tests: the Markdown docs of the installed packages. */
+export const REAL_CORPUS = path.join(ROOT, 'node_modules', '**', '*.md');
