@@ -9,7 +9,7 @@ const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own
   electra-lab demo [--steps N] [--out dir]          pretrain a tiny model on the installed packages' docs, show a heatmap
   electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] [--batch B]
         [--seq L] [--vocab-size V] [--objective electra|electra-15] [--embedding-sharing tied|none|gdes]
-        [--gen-width F] [--gen-depth F] [--lr X] [--warmup N] [--save-every K] [--keep K] [--log-every N]
+        [--gen-width F] [--gen-depth F] [--lr X] [--adam-epsilon E] [--clip-norm C] [--warmup N] [--save-every K] [--keep K] [--log-every N]
         [--sample-every N] [--seed S] [--backend auto|gpu|node|wasm|cpu] [--threads T] [--resume]
   electra-lab heatmap --checkpoint <dir> <file> [--json]      discriminator P(replaced) per token
   electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]   one corruption sample
@@ -22,7 +22,7 @@ const OPTIONS = {
   out: { type: 'string' }, preset: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
   seq: { type: 'string' }, 'vocab-size': { type: 'string' }, objective: { type: 'string' },
   'embedding-sharing': { type: 'string' }, 'gen-width': { type: 'string' }, 'gen-depth': { type: 'string' },
-  lr: { type: 'string' }, warmup: { type: 'string' }, 'save-every': { type: 'string' }, keep: { type: 'string' },
+  lr: { type: 'string' }, 'adam-epsilon': { type: 'string' }, 'clip-norm': { type: 'string' }, warmup: { type: 'string' }, 'save-every': { type: 'string' }, keep: { type: 'string' },
   'log-every': { type: 'string' }, 'sample-every': { type: 'string' }, seed: { type: 'string' },
   backend: { type: 'string' }, threads: { type: 'string' }, resume: { type: 'boolean' }, checkpoint: { type: 'string' },
   json: { type: 'boolean' }, split: { type: 'string' }, 'max-examples': { type: 'string' }, verbose: { type: 'boolean' },

@@ -7,7 +7,7 @@ import { parameterCount, presetConfig, generatorConfig } from '../src/engine/mod
 import { parameterShapes } from '../src/engine/model/names';
 import { isDecayed } from '../src/engine/model/names';
 import { maskBatch, maxPredictionsFor } from '../src/engine/pretrain/masking';
-import { electraStep } from '../src/engine/pretrain/step';
+import { pretrainingStep } from '../src/engine/pretrain/step';
 import { OBJECTIVES } from '../src/engine/pretrain/objectives';
 import { AdamW } from '../src/engine/pretrain/optimizer';
 import { encoderInputs } from '../src/engine/pretrain/passes';
@@ -58,9 +58,9 @@ test('one step leaks no tensors, and save → load gives identical logits', asyn
   const model = ElectraModel.initialise(spec, 3);
   const t = trainer(model);
   const batch = randomBatch(1, 4, 32, 300);
-  electraStep(model, batch, maskFor(batch, 1), SETTINGS, 1, t);
+  pretrainingStep(model, batch, maskFor(batch, 1), SETTINGS, 1, t);
   const after1 = tf.memory().numTensors;
-  for (let step = 2; step <= 4; step++) electraStep(model, batch, maskFor(batch, step), SETTINGS, step, t);
+  for (let step = 2; step <= 4; step++) pretrainingStep(model, batch, maskFor(batch, step), SETTINGS, step, t);
   assert.equal(tf.memory().numTensors, after1, 'tensor count grew across steps');
 
   const exported = model.exportTensors();
@@ -80,7 +80,7 @@ test('gdes: the discriminator loss does not move the generator embeddings; tied:
     const before = word.dataSync().slice();
     // Only the discriminator's loss (generator weight 0), and no weight decay: nothing else moves a table.
     const t = trainer(model, 0);
-    electraStep(model, batch, maskFor(batch, 2), { ...SETTINGS, generatorWeight: 0 }, 2, t);
+    pretrainingStep(model, batch, maskFor(batch, 2), { ...SETTINGS, generatorWeight: 0 }, 2, t);
     const moved = word.dataSync().some((v, i) => v !== before[i]);
     assert.equal(moved, sharing === 'tied', `${sharing}: generator embeddings ${moved ? 'moved' : 'stayed'}`);
     const exported = model.exportTensors();
@@ -102,7 +102,7 @@ test('wasm and cpu give the same logits and the same first losses for the same s
     const logits = discLogits(model, batch);
     const t = trainer(model);
     const losses: number[] = [];
-    for (let step = 1; step <= 3; step++) losses.push(electraStep(model, batch, maskFor(batch, step), SETTINGS, step, t).loss);
+    for (let step = 1; step <= 3; step++) losses.push(pretrainingStep(model, batch, maskFor(batch, step), SETTINGS, step, t).loss);
     results.push({ logits, losses });
     t.optimizer.dispose();
     model.dispose();
@@ -111,4 +111,36 @@ test('wasm and cpu give the same logits and the same first losses for the same s
   const maxDiff = Math.max(...Array.from(cpu.logits, (v, i) => Math.abs(v - wasm.logits[i])));
   assert.ok(maxDiff < 1e-4, `logits differ by ${maxDiff}`);
   cpu.losses.forEach((l, i) => assert.ok(Math.abs(l - wasm.losses[i]) / l < 1e-3, `step ${i + 1} loss cpu ${l} vs wasm ${wasm.losses[i]}`));
+});
+
+test('every objective of the paper\'s ablation trains: finite losses, its own heads, tensors that round-trip', async () => {
+  await initBackend('wasm');
+  const batch = randomBatch(6, 4, 32, 300);
+  for (const name of ['electra', 'electra-15', 'replace-mlm', 'all-tokens-mlm', 'mlm'] as const) {
+    const objective = OBJECTIVES[name];
+    const base = tinySpec();
+    const spec = { ...base, mainHead: objective.mainHead, generator: objective.usesGenerator ? base.generator : undefined, embeddingSharing: objective.usesGenerator ? base.embeddingSharing : 'none' as const };
+    const model = ElectraModel.initialise(spec, 8);
+    const t = trainer(model);
+    const settings = { ...SETTINGS, objective };
+    const first = pretrainingStep(model, batch, maskFor(batch, 1), settings, 1, t);
+    const count = tf.memory().numTensors;
+    const second = pretrainingStep(model, batch, maskFor(batch, 2), settings, 2, t);
+    assert.equal(tf.memory().numTensors, count, `${name} leaks tensors`);
+    for (const out of [first, second]) assert.ok(Number.isFinite(out.loss) && out.loss > 0, `${name} loss ${out.loss}`);
+    assert.equal(first.generator !== undefined, objective.usesGenerator, `${name} generator`);
+    assert.equal(first.rtd !== undefined, name !== 'replace-mlm' && name !== 'mlm', `${name} replaced-token scores`);
+    assert.equal(first.mainPredictions !== undefined, objective.main.startsWith('mlm'), `${name} MLM predictions`);
+    if (name === 'mlm') assert.deepEqual(first.mainInputIds, first.masked.maskedIds, 'BERT sees [MASK], not samples');
+    const exported = model.exportTensors();
+    assert.equal(exported.discriminator.has('generator_lm_head.bias'), objective.mainHead !== 'discriminator');
+    assert.equal(exported.discriminator.has('discriminator_predictions.dense.weight'), objective.mainHead !== 'generator');
+    const reloaded = ElectraModel.fromTensors(spec, exported.discriminator, exported.generator, { discriminator: 'm', generator: 'g' });
+    const again = pretrainingStep(reloaded, batch, maskFor(batch, 3), settings, 3);
+    const original = pretrainingStep(model, batch, maskFor(batch, 3), settings, 3);
+    assert.ok(Math.abs(again.loss - original.loss) < 1e-4 * original.loss, `${name} reload changes the loss`);
+    t.optimizer.dispose();
+    model.dispose();
+    reloaded.dispose();
+  }
 });

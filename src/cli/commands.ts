@@ -7,6 +7,7 @@ import { scoreText } from '../engine/inference/heatmap';
 import { corruptText } from '../engine/inference/corrupt';
 import { evaluatePretraining } from '../engine/eval/pretraining-eval';
 import { pretrain } from '../engine/pretrain/trainer';
+import { OBJECTIVES } from '../engine/pretrain/objectives';
 import type { PretrainOptions } from '../engine/pretrain/options';
 import { legend, renderCorruption, renderHeatmap } from './render';
 import { progressPrinter } from './progress';
@@ -75,7 +76,7 @@ export async function pretrainCommand(flags: Flags, signal: AbortSignal): Promis
     steps: int(flags, 'steps'), batchSize: int(flags, 'batch'), seqLength: int(flags, 'seq'), vocabSize: int(flags, 'vocab-size'),
     objective: str(flags, 'objective') as PretrainOptions['objective'] | undefined,
     embeddingSharing: str(flags, 'embedding-sharing') as PretrainOptions['embeddingSharing'] | undefined,
-    genWidth: num(flags, 'gen-width'), genDepth: num(flags, 'gen-depth'), learningRate: num(flags, 'lr'),
+    genWidth: num(flags, 'gen-width'), genDepth: num(flags, 'gen-depth'), learningRate: num(flags, 'lr'), adamEpsilon: num(flags, 'adam-epsilon'), clipNorm: num(flags, 'clip-norm'),
     warmupSteps: int(flags, 'warmup'), saveEvery: int(flags, 'save-every'), logEvery: int(flags, 'log-every'),
     sampleEvery: int(flags, 'sample-every'), keepCheckpoints: int(flags, 'keep'), seed: int(flags, 'seed'),
     backend: str(flags, 'backend') as BackendRequest | undefined,
@@ -108,7 +109,7 @@ export async function corruptCommand(flags: Flags, positionals: string[]): Promi
   const report = await startBackend(flags);
   const text = await readText(file);
   const checkpoint = await loadCheckpoint(checkpointDir, { needGenerator: true });
-  const result = corruptText(checkpoint.model, checkpoint.tokenizer, text, { seed: int(flags, 'seed') ?? 1, length: int(flags, 'seq') });
+  const result = corruptText(checkpoint.model, checkpoint.tokenizer, text, { seed: int(flags, 'seed') ?? 1, length: int(flags, 'seq'), objective: OBJECTIVES[checkpoint.objective] });
   checkpoint.model.dispose();
   if (flags.json) process.stdout.write(JSON.stringify({ backend: report.backend, ...result }) + '\n');
   else process.stdout.write(renderCorruption(result) + '\n');
@@ -122,7 +123,7 @@ export async function evalCommand(flags: Flags): Promise<void> {
   const split = str(flags, 'split') ?? 'heldout';
   if (split !== 'heldout' && split !== 'all') throw new UserError(`--split ${split} — use heldout or all`);
   const report = await startBackend(flags);
-  const checkpoint = await loadCheckpoint(checkpointDir, { needGenerator: true });
+  const checkpoint = await loadCheckpoint(checkpointDir);
   const state = (checkpoint.trainerState ?? {}) as { seed?: number; seq_length?: number; held_out_fraction?: number };
   const result = await evaluatePretraining(checkpoint, {
     corpus, split, seqLength: int(flags, 'seq') ?? state.seq_length ?? 128, batchSize: int(flags, 'batch') ?? 8,

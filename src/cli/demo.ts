@@ -29,7 +29,7 @@ export async function demoCommand(flags: Flags, signal: AbortSignal): Promise<vo
   const report = await evaluatePretraining(checkpoint, {
     corpus, split: 'heldout', seqLength: 128, batchSize: 16, maxExamples: 256, seed: 1234, heldOutFraction: 0.02, packingSeed: int(flags, 'seed') ?? 42,
   });
-  const m = report.metrics;
+  const m = report.metrics as Required<typeof report.metrics>;
   process.stdout.write(`\nheld-out (${report.examples} sequences never trained on): discriminator accuracy ${m.disc_accuracy.toFixed(3)} ` +
     `vs ${(1 - m.replaced_fraction).toFixed(3)} for always answering "original", AUC ${m.disc_auc.toFixed(3)}, ` +
     `generator masked-LM accuracy ${m.masked_lm_accuracy.toFixed(3)}\n\n`);

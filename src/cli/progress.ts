@@ -47,7 +47,13 @@ export function progressPrinter(): (e: TrainerEvent) => void {
 }
 
 function summary(r: MetricsRecord): string {
-  return `mlm ${r.masked_lm_loss.toFixed(2)} acc ${r.masked_lm_accuracy.toFixed(2)} | disc ${r.disc_loss.toFixed(3)} acc ${r.disc_accuracy.toFixed(3)} auc ${r.disc_auc.toFixed(3)} | ${Math.round(r.tokens_per_sec)} tok/s`;
+  const parts: string[] = [];
+  const f = (v: number | undefined, digits: number) => (v === undefined ? '–' : v.toFixed(digits));
+  if (r.masked_lm_loss !== undefined) parts.push(`gen mlm ${f(r.masked_lm_loss, 2)} acc ${f(r.masked_lm_accuracy, 2)}`);
+  if (r.disc_loss !== undefined || r.disc_auc !== undefined) parts.push(`disc ${f(r.disc_loss, 3)} acc ${f(r.disc_accuracy, 3)} auc ${f(r.disc_auc, 3)}`);
+  if (r.main_mlm_loss !== undefined) parts.push(`main mlm ${f(r.main_mlm_loss, 2)} acc ${f(r.main_mlm_accuracy, 3)}`);
+  parts.push(`${Math.round(r.tokens_per_sec)} tok/s`);
+  return parts.join(' | ');
 }
 
 function clear(tty: boolean): void {

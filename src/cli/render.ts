@@ -41,7 +41,7 @@ export function renderCorruption(result: CorruptionResult): string {
   const rows = result.tokens.map((t) => {
     const mark = t.replaced ? 'REPLACED' : t.selected ? 'kept' : '';
     const sample = t.selected ? `${t.sampled}${t.sampleProb !== undefined ? ` (${t.sampleProb.toFixed(2)})` : ''}` : '';
-    return [t.original, t.selected ? t.input : '', sample, mark, paint(t.p.toFixed(3), t.p)];
+    return [t.original, t.selected ? t.input : '', sample, mark, t.p === undefined ? '' : paint(t.p.toFixed(3), t.p)];
   });
   const header = ['original', 'masked', 'generator sample', 'label', 'D: P(replaced)'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i]))));

@@ -14,7 +14,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// Imported by name, not as a bare side-effect import: the package marks its node bundle side-effect free,
+// so esbuild would drop `import '@tensorflow/tfjs-backend-cpu'` (and the 'cpu' backend with it).
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../errors';
 import { installGradientFixes, installWasmKernelFixes } from './wasm-kernels';
@@ -109,6 +111,7 @@ async function startTier(tier: BackendTier, options: BackendOptions): Promise<Ti
     case 'wasm':
       return startWasmTier(options);
     case 'cpu':
+      if (!tf.findBackendFactory('cpu')) tf.registerBackend('cpu', () => new MathBackendCPU(), 1);
       if (!(await tf.setBackend('cpu'))) throw new TierUnavailable('tf.setBackend("cpu") failed');
       return { backend: 'cpu', threads: 1 };
   }
@@ -178,7 +181,7 @@ async function startWasmTier(options: BackendOptions): Promise<TierResult> {
   const wanted = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
   let started;
   try {
-    started = await startWasm(wanted);
+    started = await startWasm(wanted, wasmDir);
   } catch (e) {
     throw new TierUnavailable(`the wasm backend failed to start: ${firstLine(e)}`);
   }

@@ -70,11 +70,12 @@ function disposeView(backend: WasmBackendLike, view: TensorInfo): void {
 }
 
 /**
- * XNNPACK packs the right operand ("weights") once and caches the packed copy per tensor id, keyed by
- * nothing else: it assumes the first [K,N] it saw. Reusing the id keeps that cache working for weight
- * matrices (~10% faster forward products), but tfjs' reshape keeps the data id, so the same id seen with
- * another [K,N] would silently use stale packing. We remember the [K,N] each data id was first used with
- * and hand XNNPACK a fresh view id whenever it differs.
+ * tfjs' C++ BatchMatMul caches its XNNPACK operator (holding the packed right operand, "weights") per
+ * right-operand tensor id, keyed by nothing else: it assumes the [K,N] of the first call. Reusing the id
+ * keeps that cache working for weight matrices (~10% faster forward products), but tfjs' reshape keeps the
+ * data id, so the same id seen with another [K,N] uses a stale operator (the stock kernel then reads out of
+ * bounds and aborts the process: "memory access out of bounds"). We remember the [K,N] each data id was
+ * first used with and hand the C++ side a fresh view id whenever it differs.
  */
 const weightShapes = new WeakMap<object, string>();
 
@@ -93,7 +94,7 @@ function matMul2D(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, out: T
     const key = `${k},${n}`;
     const first = weightShapes.get(b.dataId);
     if (first === undefined) weightShapes.set(b.dataId, key);
-    else if (first !== key && false) bView = heapView(backend, b, 0, [k, n]);
+    else if (first !== key) bView = heapView(backend, b, 0, [k, n]);
   }
   try {
     const bId = idOf(backend, bView ?? b);
@@ -261,7 +262,7 @@ let gradientsInstalled = false;
 /** Installs the broadcast-safe BatchMatMul gradient (global: applies to every backend). Idempotent. */
 export function installGradientFixes(): void {
   if (gradientsInstalled) return;
-  // tf.registerGradient(batchMatMulGrad);
+  tf.registerGradient(batchMatMulGrad);
   gradientsInstalled = true;
 }
 
@@ -289,13 +290,16 @@ export function installWasmKernelFixes(): void {
   installed = true;
 }
 
-/** Puts the stock wasm kernels back (used by the benchmark to compare; the gradient fix stays). */
+/**
+ * Puts the stock BatchMatMul and Sum kernels back (benchmarks compare against them). UnsortedSegmentSum
+ * stays: it is a missing kernel, not a faster one, and without it stock tfjs cannot train an embedding.
+ * The gradient fix stays too (it is global and only affects broadcast shapes).
+ */
 export function uninstallWasmKernelFixes(): void {
   if (!installed) return;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel(stockBatchMatMul!);
   tf.unregisterKernel('Sum', 'wasm');
   tf.registerKernel(stockSum!);
-  tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
   installed = false;
 }

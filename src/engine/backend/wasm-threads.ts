@@ -8,7 +8,10 @@
  *     script as a Blob), which Node's `worker_threads` cannot load;
  *  3. the C++ side caps the thread pool at (logical cores / 2), i.e. 1 on a 2-core machine.
  * We fix all three for the duration of one `tf.setBackend('wasm')` only: force the flag, write the worker
- * and main scripts to real files and hand out their paths, and report enough cores. Every patch is undone
+ * and main scripts to real files and hand out their paths, and report enough cores. The main script is
+ * the glue text tfjs itself puts in the Blob, unless a minifier renamed its free variables; then the
+ * package's standalone copy (wasm-out/tfjs-backend-wasm-threaded-simd.js, or the same file copied next to
+ * the .wasm binaries) is used, and without either we stay single-threaded. Every patch is undone
  * right after initialisation. If anything fails (or hangs), the threaded module is torn down and the
  * backend is started again single-threaded; the caller gets the reason as a one-line note.
  *
@@ -42,6 +45,35 @@ const GLUE_PRELUDE =
   'var require$$0 = require("fs"), require$$1 = require("path"), require$$3 = require("perf_hooks"),' +
   ' require$$4 = require("os"), commonjsGlobal = globalThis;\n';
 
+/** The package's own standalone copy of the threaded glue (same build), used when the bundled one is minified. */
+const GLUE_FILE = 'tfjs-backend-wasm-threaded-simd.js';
+
+/**
+ * Where a standalone glue file may be: next to the .wasm binaries (a build may copy it there), or in the
+ * installed package's wasm-out/ folder.
+ */
+function findStandaloneGlue(wasmDir: string | undefined): string | undefined {
+  const candidates: string[] = [];
+  if (wasmDir) candidates.push(path.join(wasmDir, GLUE_FILE));
+  try {
+    candidates.push(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out', GLUE_FILE));
+  } catch {
+    // Not installed next to us (a bundle shipped without node_modules).
+  }
+  return candidates.find((f) => fs.existsSync(f));
+}
+
+/**
+ * The script each pthread worker evaluates to define `WasmBackendModuleThreadedSimd`, built from the text of
+ * the Blob tfjs made for it. Throws (which makes tfjs' init reject before any worker starts) when the
+ * bundled glue is minified and no standalone copy exists: the worker would crash the process otherwise.
+ */
+function workerGlue(blobText: string, standaloneGlue: string | undefined): string {
+  if (blobText.includes('require$$0')) return GLUE_PRELUDE + blobText;
+  if (standaloneGlue) return fs.readFileSync(standaloneGlue, 'utf8');
+  throw new Error(`the bundled wasm glue is minified and ${GLUE_FILE} was not found next to the .wasm files`);
+}
+
 /** Minimal view of the Emscripten pthread bookkeeping we touch (not part of tfjs' public types). */
 interface PThreadLike {
   runningWorkers: workerThreads.Worker[];
@@ -65,17 +97,19 @@ function errorLine(e: unknown): string {
 interface ThreadPatches {
   restore(): void;
   workers: Set<workerThreads.Worker>;
-  /** Set when the worker script could not be prepared; the start is then bound to fail. */
+  /** Why the worker scripts could not be prepared (the start then fails before any worker exists). */
   failure?: string;
 }
 
-function installThreadPatches(threads: number, scratchDir: string): ThreadPatches {
+function installThreadPatches(threads: number, scratchDir: string, standaloneGlue: string | undefined): ThreadPatches {
   const workers = new Set<workerThreads.Worker>();
   const blobTexts = new WeakMap<object, string>();
   const patches: ThreadPatches = { restore: () => undefined, workers };
-  let mainScriptText: string | undefined;
+  const mainFile = path.join(scratchDir, 'tfjs-wasm-threaded-main.js');
+  const workerFile = path.join(scratchDir, 'tfjs-wasm-threaded.worker.js');
 
-  // (2a) Record the text of every Blob tfjs builds, so the blob: URLs can be replaced by files.
+  // (2a) Record the text of every Blob tfjs builds, so the blob: URLs can be replaced by files. The main
+  // script Blob is built (synchronously) before the module starts any worker: write it out right away.
   const OrigBlob = globalThis.Blob;
   class RecordingBlob extends OrigBlob {
     constructor(...args: ConstructorParameters<typeof OrigBlob>) {
@@ -84,30 +118,27 @@ function installThreadPatches(threads: number, scratchDir: string): ThreadPatche
       if (parts && parts.every((p) => typeof p === 'string')) {
         const text = (parts as string[]).join('');
         blobTexts.set(this, text);
-        if (text.startsWith('var WasmBackendModuleThreadedSimd')) mainScriptText = text;
+        if (text.startsWith('var WasmBackendModuleThreadedSimd')) {
+          try {
+            fs.writeFileSync(mainFile, workerGlue(text, standaloneGlue));
+          } catch (e) {
+            patches.failure = errorLine(e);
+            throw e;
+          }
+        }
       }
     }
   }
   globalThis.Blob = RecordingBlob as typeof Blob;
 
-  // (2b) The worker blob becomes a real file. Its main script (sent to the worker as a Blob) is written
-  // next to it, and the worker's own URL.createObjectURL is pointed at that file.
+  // (2b) The worker Blob becomes a real file, whose own URL.createObjectURL (called on the main-script Blob
+  // it receives) is pointed at the main script file written above.
   const origCreateObjectURL = URL.createObjectURL;
   URL.createObjectURL = (obj: Blob) => {
     const text = blobTexts.get(obj);
-    if (text === undefined || mainScriptText === undefined) return origCreateObjectURL(obj);
-    const mainFile = path.join(scratchDir, 'tfjs-wasm-threaded-main.js');
-    const workerFile = path.join(scratchDir, 'tfjs-wasm-threaded.worker.js');
+    if (text === undefined || !fs.existsSync(mainFile)) return origCreateObjectURL(obj);
     if (!fs.existsSync(workerFile)) {
-      if (!mainScriptText.includes('require$$0')) {
-        // A minifier renamed the glue's free variables: our prelude would not define them.
-        patches.failure = 'the bundled wasm glue is minified, so it cannot be shipped to worker threads';
-      }
-      fs.writeFileSync(mainFile, GLUE_PRELUDE + mainScriptText);
-      fs.writeFileSync(
-        workerFile,
-        `URL.createObjectURL = () => ${JSON.stringify(mainFile)}; URL.revokeObjectURL = () => {};\n` + text,
-      );
+      fs.writeFileSync(workerFile, `URL.createObjectURL = () => ${JSON.stringify(mainFile)}; URL.revokeObjectURL = () => {};\n` + text);
     }
     return workerFile;
   };
@@ -184,7 +215,7 @@ export function shutdownWasm(): void {
  * Initialises (or re-selects) the wasm backend with up to `threads` XNNPACK threads.
  * `setWasmPaths` must have been called. Throws if even the single-threaded start fails.
  */
-export async function startWasm(threads: number): Promise<WasmStart> {
+export async function startWasm(threads: number, wasmDir?: string): Promise<WasmStart> {
   if (tf.findBackend('wasm')) {
     // Already initialised: switching back is free, but the thread count is fixed until shutdownWasm().
     if (!(await tf.setBackend('wasm'))) throw new Error('could not switch back to the wasm backend');
@@ -194,7 +225,7 @@ export async function startWasm(threads: number): Promise<WasmStart> {
 
   let note: string | undefined;
   if (threads > 1) {
-    const result = await tryThreaded(threads);
+    const result = await tryThreaded(threads, wasmDir);
     if (typeof result === 'number') {
       return result < threads ? { threads: result, note: `the wasm module granted ${result} thread(s)` } : { threads: result };
     }
@@ -208,7 +239,7 @@ export async function startWasm(threads: number): Promise<WasmStart> {
 }
 
 /** Returns the thread count on success, or a one-line reason on failure (the engine is then clean). */
-async function tryThreaded(threads: number): Promise<number | string> {
+async function tryThreaded(threads: number, wasmDir: string | undefined): Promise<number | string> {
   if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available';
   let scratchDir: string;
   try {
@@ -217,9 +248,15 @@ async function tryThreaded(threads: number): Promise<number | string> {
     return `cannot write the worker script: ${errorLine(e)}`;
   }
 
+  const standaloneGlue = findStandaloneGlue(wasmDir);
+  // Cheap early exit (avoids tfjs' failed-init warning): a minifier renamed the library's parameters too.
+  if (!standaloneGlue && !String(tfwasm.setThreadsCount).includes('numThreads')) {
+    removeDir(scratchDir);
+    return `the bundled wasm glue is minified and ${GLUE_FILE} was not found next to the .wasm files`;
+  }
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   tfwasm.setThreadsCount(threads);
-  const patches = installThreadPatches(threads, scratchDir);
+  const patches = installThreadPatches(threads, scratchDir, standaloneGlue);
   let reason: string;
   try {
     const ok = await setWasmBackendWithin(THREADED_INIT_TIMEOUT_MS);

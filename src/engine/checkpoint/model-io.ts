@@ -2,10 +2,17 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import { ElectraModel, type ElectraModelSpec } from '../model/electra';
 import { validateConfig, withDefaults, type ElectraConfig, type EmbeddingSharing } from '../model/config';
-import { parameterShapes } from '../model/names';
+import { parameterShapes, type HeadKind } from '../model/names';
 import { WordPieceTokenizer } from '../tokenizer';
 import { GENERATOR_FILE, readCheckpointFolder, saveCheckpoint, VOCAB_FILE, CONFIG_FILE } from './folder';
 import { readSafetensors, type NamedTensor } from './safetensors';
+import { OBJECTIVE_NAMES, type ObjectiveName } from '../pretrain/objectives';
+
+function objectiveOf(value: string | undefined, file: string): ObjectiveName {
+  if (value === undefined) return 'electra';
+  if (!(OBJECTIVE_NAMES as string[]).includes(value)) throw new UserError(`${file}: unknown electra_lab.objective "${value}" — expected one of ${OBJECTIVE_NAMES.join(', ')}`);
+  return value as ObjectiveName;
+}
 
 /**
  * A checkpoint's config.json: Hugging Face's ElectraConfig for the discriminator (so
@@ -14,6 +21,7 @@ import { readSafetensors, type NamedTensor } from './safetensors';
  */
 export interface LabConfigExtras {
   generator: ElectraConfig;
+  main_head: HeadKind;
   embedding_sharing: EmbeddingSharing;
   objective: string;
 }
@@ -24,11 +32,12 @@ export interface TokenizerConfig {
 }
 
 export function checkpointConfig(spec: ElectraModelSpec, tokenizer: TokenizerConfig, objective: string): Record<string, unknown> {
+  const mainHead = spec.mainHead ?? 'discriminator';
   const extras: Partial<LabConfigExtras> = spec.generator
-    ? { generator: spec.generator, embedding_sharing: spec.embeddingSharing, objective }
-    : { objective };
+    ? { generator: spec.generator, embedding_sharing: spec.embeddingSharing, objective, main_head: mainHead }
+    : { objective, main_head: mainHead };
   return {
-    architectures: ['ElectraForPreTraining'],
+    architectures: [mainHead === 'generator' ? 'ElectraForMaskedLM' : 'ElectraForPreTraining'],
     model_type: 'electra',
     ...spec.discriminator,
     do_lower_case: tokenizer.do_lower_case,
@@ -41,7 +50,7 @@ export interface LoadedCheckpoint {
   dir: string;
   model: ElectraModel;
   tokenizer: WordPieceTokenizer;
-  objective: string;
+  objective: ObjectiveName;
   trainerState?: Record<string, unknown>;
   optimizerPath?: string;
 }
@@ -73,7 +82,9 @@ export async function loadCheckpoint(dir: string, options: { needGenerator?: boo
     throw new UserError(`${dir} has no generator (${GENERATOR_FILE}) — corruption samples need one; use a checkpoint written by ELECTRA Lab pretraining`);
   }
   const sharing: EmbeddingSharing = generator ? extras.embedding_sharing ?? 'tied' : 'none';
-  const spec: ElectraModelSpec = { discriminator: disc, generator, embeddingSharing: sharing };
+  const architectures = Array.isArray(folder.config.architectures) ? (folder.config.architectures as string[]) : [];
+  const mainHead: HeadKind = extras.main_head ?? (architectures.includes('ElectraForMaskedLM') ? 'generator' : 'discriminator');
+  const spec: ElectraModelSpec = { discriminator: disc, generator, embeddingSharing: sharing, mainHead };
 
   const vocabFile = path.join(dir, VOCAB_FILE);
   const lines = folder.vocabText.split(/\r?\n/);
@@ -87,7 +98,7 @@ export async function loadCheckpoint(dir: string, options: { needGenerator?: boo
   });
 
   const modelFile = folder.modelPath;
-  const discTensors = (await readSafetensors(modelFile, { expectedShapes: parameterShapes(disc, 'discriminator') })).tensors;
+  const discTensors = (await readSafetensors(modelFile, { expectedShapes: parameterShapes(disc, mainHead) })).tensors;
   const genTensors = generator && folder.generatorPath
     ? (await readSafetensors(folder.generatorPath, { expectedShapes: parameterShapes(generator, 'generator') })).tensors
     : undefined;
@@ -95,7 +106,7 @@ export async function loadCheckpoint(dir: string, options: { needGenerator?: boo
     discriminator: modelFile,
     generator: folder.generatorPath ?? path.join(dir, GENERATOR_FILE),
   });
-  return { dir, model, tokenizer, objective: extras.objective ?? 'electra', trainerState: folder.trainerState, optimizerPath: folder.optimizerPath };
+  return { dir, model, tokenizer, objective: objectiveOf(extras.objective, path.join(dir, CONFIG_FILE)), trainerState: folder.trainerState, optimizerPath: folder.optimizerPath };
 }
 
 /** Some exports name the discriminator's backbone `electra.` and some (ElectraModel) without a prefix. */

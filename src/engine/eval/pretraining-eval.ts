@@ -8,7 +8,7 @@ import type { LoadedCheckpoint } from '../checkpoint/model-io';
 import { padBatch } from '../pretrain/batch';
 import { maskBatch, maxPredictionsFor } from '../pretrain/masking';
 import { OBJECTIVES } from '../pretrain/objectives';
-import { electraStep } from '../pretrain/step';
+import { pretrainingStep } from '../pretrain/step';
 import { PretrainingMetricsAccumulator, type PretrainingMetrics } from '../pretrain/metrics';
 
 export interface EvalOptions {
@@ -38,7 +38,11 @@ export interface EvalReport {
  */
 export async function evaluatePretraining(checkpoint: LoadedCheckpoint, options: EvalOptions, onWarning?: (m: string) => void): Promise<EvalReport> {
   const { model, tokenizer } = checkpoint;
-  if (!model.generator) throw new UserError(`${checkpoint.dir} has no generator — pretraining metrics need ELECTRA Lab's generator.safetensors`);
+  // ELECTRA 15% trains its discriminator on masked positions only; it is evaluated, like every
+  // discriminator, on all real tokens — the view fine-tuning and heatmaps use.
+  const trained = OBJECTIVES[checkpoint.objective];
+  const objective = trained.main === 'rtd-masked' ? OBJECTIVES.electra : trained;
+  if (objective.usesGenerator && !model.generator) throw new UserError(`${checkpoint.dir} has no generator — pretraining metrics need ELECTRA Lab's generator.safetensors`);
   const corpus = await discoverCorpus(options.corpus);
   for (const w of corpus.warnings) onWarning?.(`${w.file}: ${w.message}`);
   const examples = corpusExamples(corpus.files, tokenizer, { maxSeqLength: options.seqLength, seed: options.packingSeed, onWarning: (w) => onWarning?.(`${w.file}: ${w.message}`) })();
@@ -55,7 +59,7 @@ export async function evaluatePretraining(checkpoint: LoadedCheckpoint, options:
       maskProb: 0.15, maskTokenProb: 0.85, maxPredictions: maxPredictionsFor(0.15, options.seqLength),
       maskId: tokenizer.specialIds.mask, isSpecial: (id) => tokenizer.isSpecial(id),
     });
-    accumulator.add(electraStep(model, batch, masked, { objective: OBJECTIVES.electra, generatorWeight: 1, discriminatorWeight: 50, temperature: 1 }, options.seed + count));
+    accumulator.add(pretrainingStep(model, batch, masked, { objective, generatorWeight: 1, discriminatorWeight: 50, temperature: 1 }, options.seed + count));
     count += pending.length;
     tokens += batch.attentionMask.reduce((s, v) => s + v, 0);
     pending = [];

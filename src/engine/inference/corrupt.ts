@@ -3,8 +3,8 @@ import type { WordPieceTokenizer } from '../tokenizer';
 import { Rng } from '../data/rng';
 import { padBatch } from '../pretrain/batch';
 import { maskBatch, maxPredictionsFor } from '../pretrain/masking';
-import { OBJECTIVES } from '../pretrain/objectives';
-import { electraStep } from '../pretrain/step';
+import { OBJECTIVES, type Objective } from '../pretrain/objectives';
+import { pretrainingStep } from '../pretrain/step';
 import { corruptionSample, type CorruptionToken } from '../pretrain/samples';
 
 export interface CorruptionResult {
@@ -22,7 +22,7 @@ export function corruptText(
   model: ElectraModel,
   tokenizer: WordPieceTokenizer,
   text: string,
-  options: { seed: number; maskProb?: number; length?: number; threshold?: number },
+  options: { seed: number; maskProb?: number; length?: number; threshold?: number; objective?: Objective },
 ): CorruptionResult {
   const length = Math.min(options.length ?? 128, model.spec.discriminator.max_position_embeddings);
   const maskProb = options.maskProb ?? 0.15;
@@ -34,11 +34,12 @@ export function corruptText(
   const masked = maskBatch(batch, new Rng(options.seed).fork('corrupt'), {
     maskProb, maskTokenProb: 0.85, maxPredictions: maxPredictionsFor(maskProb, batch.length), maskId: mask, isSpecial: (id) => tokenizer.isSpecial(id),
   });
-  const out = electraStep(model, batch, masked, { objective: OBJECTIVES.electra, generatorWeight: 1, discriminatorWeight: 50, temperature: 1 }, options.seed);
+  const out = pretrainingStep(model, batch, masked, { objective: options.objective ?? OBJECTIVES.electra, generatorWeight: 1, discriminatorWeight: 50, temperature: 1 }, options.seed);
   const sample = corruptionSample(out, tokenizer, 0, batch.length, batch.inputIds).slice(1, -1);
   const threshold = options.threshold ?? 0.5;
   const counts = { truePositives: 0, falsePositives: 0, falseNegatives: 0, trueNegatives: 0 };
   for (const t of sample) {
+    if (t.p === undefined) continue;
     const flagged = t.p > threshold;
     if (flagged && t.replaced) counts.truePositives++;
     else if (flagged) counts.falsePositives++;

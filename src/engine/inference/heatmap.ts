@@ -3,6 +3,8 @@ import type { ElectraModel } from '../model/electra';
 import type { EncodedToken, WordPieceTokenizer } from '../tokenizer';
 import { padBatch } from '../pretrain/batch';
 import { encoderInputs } from '../pretrain/passes';
+import { hasDiscriminatorHead } from '../pretrain/objectives';
+import { UserError } from '../errors';
 
 /** One scored token: its piece, its UTF-16 span in the text, the discriminator's raw logit and P(replaced). */
 export interface ScoredToken {
@@ -26,6 +28,9 @@ export interface HeatmapOptions {
  * edge, so every token is judged with context on both sides where the text allows.
  */
 export function scoreText(model: ElectraModel, tokenizer: WordPieceTokenizer, text: string, options: HeatmapOptions = {}): ScoredToken[] {
+  if (!hasDiscriminatorHead(model.spec.mainHead)) {
+    throw new UserError('this checkpoint\'s main model is a masked LM (an MLM ablation objective) with no replaced-token head — choose a checkpoint pretrained with electra, electra-15 or all-tokens-mlm');
+  }
   const tokens = tokenizer.encode(text);
   if (tokens.length === 0) return [];
   const windowLength = Math.min(options.windowLength ?? 128, model.spec.discriminator.max_position_embeddings);
@@ -69,5 +74,7 @@ function scoreWindows(model: ElectraModel, tokenizer: WordPieceTokenizer, tokens
   });
   const values = flat.dataSync() as Float32Array;
   flat.dispose();
+  // All-Tokens MLM's head is a copy gate, P(original): its replaced-token logit is the negation.
+  if (model.spec.mainHead === 'discriminator+generator') values.forEach((v, i) => (values[i] = -v));
   return starts.map((_, row) => values.subarray(row * batch.length, (row + 1) * batch.length));
 }

@@ -9,7 +9,10 @@ import { parameterShapes, SHARED_EMBEDDINGS, WORD_EMBEDDINGS, type HeadKind } fr
 export type ParameterMap = Map<string, tf.Variable>;
 
 export interface ElectraModelSpec {
+  /** The main network: the one pretraining keeps (a discriminator, or an MLM for the ablations). */
   discriminator: ElectraConfig;
+  /** Its head(s); `discriminator` unless an ablation objective asks for an MLM head. */
+  mainHead?: HeadKind;
   /** Absent when only a discriminator was loaded (e.g. a Hugging Face discriminator folder). */
   generator?: ElectraConfig;
   embeddingSharing: EmbeddingSharing;
@@ -38,7 +41,7 @@ export class ElectraModel {
       if (delta) return tf.add(genParams.get(name)!, delta);
       return discParams.get(name)!;
     };
-    this.discriminator = new ElectraNetwork(spec.discriminator, 'discriminator', discSource);
+    this.discriminator = new ElectraNetwork(spec.discriminator, spec.mainHead ?? 'discriminator', discSource);
     if (spec.generator) this.generator = new ElectraNetwork(spec.generator, 'generator', (name) => genParams.get(name)!);
   }
 
@@ -107,7 +110,7 @@ export class ElectraModel {
     if (spec.generator) {
       for (const [name, shape] of parameterShapes(spec.generator, 'generator')) genParams.set(name, create('generator', name, shape));
     }
-    for (const [name, shape] of parameterShapes(spec.discriminator, 'discriminator')) {
+    for (const [name, shape] of parameterShapes(spec.discriminator, spec.mainHead ?? 'discriminator')) {
       if (sharing === 'tied' && isShared(name)) discParams.set(name, genParams.get(name)!);
       else if (sharing === 'gdes' && isShared(name)) {
         deltas.set(name, createDelta ? createDelta(name, shape) : tf.variable(tf.zeros(shape), true));
@@ -148,7 +151,7 @@ export class ElectraModel {
   exportTensors(): { discriminator: Map<string, NamedTensor>; generator?: Map<string, NamedTensor> } {
     const read = (t: tf.Tensor): NamedTensor => ({ shape: t.shape.slice(), data: t.dataSync() as Float32Array });
     const discriminator = new Map<string, NamedTensor>();
-    for (const name of parameterShapes(this.spec.discriminator, 'discriminator').keys()) {
+    for (const name of parameterShapes(this.spec.discriminator, this.spec.mainHead ?? 'discriminator').keys()) {
       const delta = this.gdesDeltas.get(name);
       if (delta) {
         const sum = tf.add(this.genParams.get(name)!, delta);

@@ -4,7 +4,10 @@ import type { ElectraConfig } from './config';
  * Hugging Face state-dict key names and shapes. Linear weights are [out, in] as in PyTorch, so a
  * checkpoint is written and read without transposing anything.
  */
-export type HeadKind = 'discriminator' | 'generator';
+export type HeadKind =
+  | 'discriminator' // ElectraForPreTraining: one replaced/original logit per token
+  | 'generator' // ElectraForMaskedLM: vocabulary logits (also the main model of the MLM ablations)
+  | 'discriminator+generator'; // both heads on one encoder: All-Tokens MLM's copy gate + MLM
 
 export const WORD_EMBEDDINGS = 'electra.embeddings.word_embeddings.weight';
 export const POSITION_EMBEDDINGS = 'electra.embeddings.position_embeddings.weight';
@@ -44,10 +47,11 @@ export function parameterShapes(c: ElectraConfig, head: HeadKind): Map<string, n
     linear(`${p}.output.dense`, H, I);
     layerNorm(`${p}.output.LayerNorm`, H);
   }
-  if (head === 'discriminator') {
+  if (head !== 'generator') {
     linear('discriminator_predictions.dense', H, H);
     linear('discriminator_predictions.dense_prediction', 1, H);
-  } else {
+  }
+  if (head !== 'discriminator') {
     linear('generator_predictions.dense', E, H);
     layerNorm('generator_predictions.LayerNorm', E);
     // generator_lm_head.weight is tied to the word embeddings (HF ties it too); only its bias is its own.

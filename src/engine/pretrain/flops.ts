@@ -11,10 +11,10 @@ export function encoderForwardFlops(c: ElectraConfig, length: number): number {
   return length * (perTokenDense + attention);
 }
 
-/** One ELECTRA training step's FLOPs: generator encoder + its vocab head at the masked slots, discriminator encoder + head. */
-export function electraStepFlops(disc: ElectraConfig, gen: ElectraConfig, batch: number, length: number, slots: number): number {
-  const genHead = slots * 2 * (gen.hidden_size * gen.embedding_size + gen.embedding_size * gen.vocab_size);
+/** One training step's FLOPs: generator encoder + its vocab head at the masked slots, main encoder + its head (counted as the discriminator's; the MLM ablations' vocab heads cost more). */
+export function electraStepFlops(disc: ElectraConfig, gen: ElectraConfig | undefined, batch: number, length: number, slots: number): number {
+  const mlmHead = (c: ElectraConfig, rows: number) => rows * 2 * (c.hidden_size * c.embedding_size + c.embedding_size * c.vocab_size);
   const discHead = length * 2 * (disc.hidden_size * disc.hidden_size + disc.hidden_size);
-  const forward = encoderForwardFlops(gen, length) + genHead + encoderForwardFlops(disc, length) + discHead;
-  return 3 * batch * forward;
+  const generator = gen ? encoderForwardFlops(gen, length) + mlmHead(gen, slots / batch) : 0;
+  return 3 * batch * (generator + encoderForwardFlops(disc, length) + discHead);
 }

@@ -1,13 +1,18 @@
 import { BinaryMetricsAccumulator, type BinaryMetrics } from '../eval/binary-metrics';
 import type { StepOutcome } from './step';
 
-/** The pretraining metrics, named as google-research/electra names them (plus disc_f1). */
-export interface PretrainingMetrics extends BinaryMetrics {
+/**
+ * The pretraining metrics, named as google-research/electra names them (plus disc_f1, and for the MLM
+ * ablations the main model's own masked-LM figures). A metric an objective does not produce is absent.
+ */
+export interface PretrainingMetrics extends Partial<BinaryMetrics> {
   loss: number;
-  masked_lm_loss: number;
-  masked_lm_accuracy: number;
-  sampled_masked_lm_accuracy: number;
-  disc_loss: number;
+  masked_lm_loss?: number;
+  masked_lm_accuracy?: number;
+  sampled_masked_lm_accuracy?: number;
+  disc_loss?: number;
+  main_mlm_loss?: number;
+  main_mlm_accuracy?: number;
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -17,25 +22,60 @@ export class PretrainingMetricsAccumulator {
   private steps = 0;
   private loss = 0;
   private mlmLoss = 0;
-  private discLoss = 0;
+  private mainLoss = 0;
   private slots = 0;
   private mlmCorrect = 0;
   private sampledCorrect = 0;
+  private mainCorrect = 0;
+  private mainCounted = 0;
+  private hasGenerator = false;
+  private hasRtd = false;
+  private mainIsMlm = false;
   private readonly disc = new BinaryMetricsAccumulator();
 
   add(out: StepOutcome): void {
     this.steps++;
     this.loss += out.loss;
     this.mlmLoss += out.mlmLoss;
-    this.discLoss += out.discLoss;
+    this.mainLoss += out.mainLoss;
     const m = out.masked;
     for (let s = 0; s < m.weights.length; s++) {
       if (m.weights[s] === 0) continue;
       this.slots++;
-      if (out.predictions[s] === m.labels[s]) this.mlmCorrect++;
-      if (out.samples[s] === m.labels[s]) this.sampledCorrect++;
+      if (out.generator?.predictions[s] === m.labels[s]) this.mlmCorrect++;
+      if (out.generator?.samples[s] === m.labels[s]) this.sampledCorrect++;
     }
-    this.disc.add(Array.from(out.discLogits, sigmoid), out.replaced, out.discWeights);
+    this.hasGenerator ||= out.generator !== undefined;
+    if (out.rtd) {
+      this.hasRtd = true;
+      this.disc.add(Array.from(out.rtd.logits, sigmoid), out.replaced, out.rtd.weights);
+    }
+    if (out.mainPredictions) {
+      this.mainIsMlm = true;
+      this.countMainPredictions(out, out.mainPredictions);
+    }
+  }
+
+  /** Masked objectives predict per slot; All-Tokens MLM per position (every real token counts). */
+  private countMainPredictions(out: StepOutcome, predictions: Int32Array): void {
+    const m = out.masked;
+    if (predictions.length === m.labels.length) {
+      for (let s = 0; s < m.weights.length; s++) {
+        if (m.weights[s] === 0) continue;
+        this.mainCounted++;
+        if (predictions[s] === m.labels[s]) this.mainCorrect++;
+      }
+      return;
+    }
+    // Positions: compare with the original ids, which are the labels where selected and the input elsewhere.
+    const originals = out.mainInputIds.slice();
+    for (let s = 0; s < m.weights.length; s++) if (m.weights[s] > 0) originals[m.flatPositions[s]] = m.labels[s];
+    const weights = out.rtd?.weights;
+    for (let i = 0; i < predictions.length; i++) {
+      if (weights && weights[i] === 0) continue;
+      this.mainCounted++;
+      if (predictions[i] === originals[i]) this.mainCorrect++;
+    }
   }
 
   get isEmpty(): boolean {
@@ -44,13 +84,17 @@ export class PretrainingMetricsAccumulator {
 
   result(): PretrainingMetrics {
     const n = Math.max(1, this.steps);
-    return {
-      loss: this.loss / n,
-      masked_lm_loss: this.mlmLoss / n,
-      masked_lm_accuracy: this.mlmCorrect / Math.max(1, this.slots),
-      sampled_masked_lm_accuracy: this.sampledCorrect / Math.max(1, this.slots),
-      disc_loss: this.discLoss / n,
-      ...this.disc.result(),
-    };
+    const out: PretrainingMetrics = { loss: this.loss / n };
+    if (this.hasGenerator) {
+      out.masked_lm_loss = this.mlmLoss / n;
+      out.masked_lm_accuracy = this.mlmCorrect / Math.max(1, this.slots);
+      out.sampled_masked_lm_accuracy = this.sampledCorrect / Math.max(1, this.slots);
+    }
+    if (this.mainIsMlm) {
+      out.main_mlm_loss = this.mainLoss / n;
+      out.main_mlm_accuracy = this.mainCorrect / Math.max(1, this.mainCounted);
+    } else out.disc_loss = this.mainLoss / n;
+    if (this.hasRtd) Object.assign(out, this.disc.result());
+    return out;
   }
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ElectraModel } from '../model/electra';
-import type { EncoderInputs } from '../model/network';
+import type { ElectraNetwork, EncoderInputs } from '../model/network';
 import type { DropoutSeeds } from '../model/layers';
 import type { Batch } from './batch';
 import type { MaskedBatch } from './masking';
@@ -21,13 +21,25 @@ export function encoderInputs(batch: Batch, ids: Int32Array): EncoderInputs {
   };
 }
 
-export interface GeneratorKept {
+export type GeneratorKept = {
   /** Generator's argmax at each slot (for masked-LM accuracy). */
   predictions: tf.Tensor1D;
   /** Gumbel-max samples at each slot, at the given temperature. */
   samples: tf.Tensor1D;
   /** The generator's probability of its own sample (shown in corruption samples). */
   sampleProbs: tf.Tensor1D;
+};
+
+/** Weighted cross-entropy of `network`'s vocabulary logits at the masked slots against the original tokens. */
+function maskedLm(network: ElectraNetwork, batch: Batch, inputIds: Int32Array, masked: MaskedBatch, seeds?: DropoutSeeds) {
+  const hidden = network.encode(encoderInputs(batch, inputIds), seeds);
+  const logits = network.generatorLogits(hidden, tf.tensor1d(masked.flatPositions, 'int32'));
+  const vocab = logits.shape[1];
+  const logProbs = tf.logSoftmax(logits);
+  const nll = tf.neg(tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d(masked.labels, 'int32'), vocab)), -1));
+  const weights = tf.tensor1d(masked.weights);
+  const loss = tf.div(tf.sum(tf.mul(nll, weights)), tf.add(tf.sum(weights), 1e-6)) as tf.Scalar;
+  return { loss, logits, logProbs, vocab };
 }
 
 export function generatorPass(
@@ -36,16 +48,7 @@ export function generatorPass(
   masked: MaskedBatch,
   options: { seeds?: DropoutSeeds; samplingSeed: number; temperature: number },
 ): { loss: tf.Scalar; kept: GeneratorKept } {
-  const generator = model.generator!;
-  const hidden = generator.encode(encoderInputs(batch, masked.maskedIds), options.seeds);
-  const logits = generator.generatorLogits(hidden, tf.tensor1d(masked.flatPositions, 'int32'));
-  const vocab = logits.shape[1];
-  const labels = tf.oneHot(tf.tensor1d(masked.labels, 'int32'), vocab);
-  const weights = tf.tensor1d(masked.weights);
-  const logProbs = tf.logSoftmax(logits);
-  const nll = tf.neg(tf.sum(tf.mul(logProbs, labels), -1));
-  const loss = tf.div(tf.sum(tf.mul(nll, weights)), tf.add(tf.sum(weights), 1e-6)) as tf.Scalar;
-
+  const { loss, logits, logProbs, vocab } = maskedLm(model.generator!, batch, masked.maskedIds, masked, options.seeds);
   // Gumbel-max: argmax(logits / T + g), g = −log(−log u), is a draw from softmax(logits / T).
   const uniform = tf.randomUniform(logits.shape, 0, 1, 'float32', options.samplingSeed);
   const gumbel = tf.neg(tf.log(tf.add(tf.neg(tf.log(tf.add(uniform, 1e-9))), 1e-9)));
@@ -53,6 +56,35 @@ export function generatorPass(
   const sampleProbs = tf.sum(tf.mul(tf.exp(logProbs), tf.oneHot(samples, vocab)), -1) as tf.Tensor1D;
   const predictions = tf.argMax(logits, -1) as tf.Tensor1D;
   return { loss, kept: { predictions: tf.keep(predictions), samples: tf.keep(samples), sampleProbs: tf.keep(sampleProbs) } };
+}
+
+/** The main model as an MLM (BERT, Replace MLM): predict the original tokens at the masked slots of `inputIds`. */
+export function mainMaskedLmPass(model: ElectraModel, batch: Batch, inputIds: Int32Array, masked: MaskedBatch, seeds?: DropoutSeeds): { loss: tf.Scalar; kept: { predictions: tf.Tensor1D } } {
+  const { loss, logits } = maskedLm(model.discriminator, batch, inputIds, masked, seeds);
+  return { loss, kept: { predictions: tf.keep(tf.argMax(logits, -1) as tf.Tensor1D) } };
+}
+
+/**
+ * All-Tokens MLM with the paper's copy mechanism: at every real token, P(original) =
+ * D·1[original = input] + (1 − D)·softmax(original), D = sigmoid(copy logit) from the discriminator head.
+ * Its copy logit is a replaced/original score too (P(replaced) = 1 − D), kept for the metrics and heatmaps.
+ */
+export function allTokensPass(model: ElectraModel, batch: Batch, inputIds: Int32Array, originalIds: Int32Array, seeds?: DropoutSeeds): { loss: tf.Scalar; kept: { predictions: tf.Tensor1D; replacedLogits: tf.Tensor2D } } {
+  const main = model.discriminator;
+  const hidden = main.encode(encoderInputs(batch, inputIds), seeds);
+  const rows = batch.size * batch.length;
+  const logits = main.generatorLogits(hidden, tf.range(0, rows, 1, 'int32') as tf.Tensor1D);
+  const copyLogits = main.discriminatorLogits(hidden);
+  const copy = tf.reshape(tf.sigmoid(copyLogits), [rows]);
+  const originals = tf.tensor1d(originalIds, 'int32');
+  const probs = tf.softmax(logits);
+  const pOriginalVocab = tf.sum(tf.mul(probs, tf.oneHot(originals, logits.shape[1])), -1);
+  const same = tf.cast(tf.equal(originals, tf.tensor1d(inputIds, 'int32')), 'float32');
+  const pOriginal = tf.add(tf.mul(copy, same), tf.mul(tf.sub(1, copy), pOriginalVocab));
+  const weights = tf.tensor1d(batch.attentionMask);
+  const loss = tf.div(tf.neg(tf.sum(tf.mul(tf.log(tf.add(pOriginal, 1e-9)), weights))), tf.add(tf.sum(weights), 1e-6)) as tf.Scalar;
+  const predictions = tf.argMax(logits, -1) as tf.Tensor1D;
+  return { loss, kept: { predictions: tf.keep(predictions), replacedLogits: tf.keep(tf.neg(copyLogits) as tf.Tensor2D) } };
 }
 
 export function discriminatorPass(

@@ -7,14 +7,14 @@ export interface CorruptionToken {
   /** What the generator saw: "[MASK]" or the original (the 15% of selected positions kept as is). */
   input: string;
   selected: boolean;
-  /** What the discriminator saw at this position. */
+  /** What the main model saw at this position. */
   sampled: string;
   /** Generator's probability of its sample (selected positions only). */
   sampleProb?: number;
   replaced: boolean;
-  /** Discriminator's P(replaced). */
-  p: number;
-  logit: number;
+  /** Discriminator's P(replaced), and its raw logit (absent for objectives without a replaced-token head). */
+  p?: number;
+  logit?: number;
 }
 
 /** Row `row` of a step's outcome as a list of tokens (padding dropped). */
@@ -26,15 +26,15 @@ export function corruptionSample(out: StepOutcome, tokenizer: WordPieceTokenizer
     const flat = row * length + i;
     if (originalIds[flat] === tokenizer.specialIds.pad) continue;
     const slot = slotOf.get(flat);
-    const logit = out.discLogits[flat];
+    const logit = out.rtd?.logits[flat];
     tokens.push({
       original: tokenizer.idToToken(originalIds[flat]),
       input: tokenizer.idToToken(out.masked.maskedIds[flat]),
       selected: slot !== undefined,
-      sampled: tokenizer.idToToken(out.corruptedIds[flat]),
-      sampleProb: slot !== undefined ? out.sampleProbs[slot] : undefined,
+      sampled: tokenizer.idToToken(out.mainInputIds[flat]),
+      sampleProb: slot !== undefined ? out.generator?.sampleProbs[slot] : undefined,
       replaced: out.replaced[flat] > 0,
-      p: 1 / (1 + Math.exp(-logit)),
+      p: logit === undefined ? undefined : 1 / (1 + Math.exp(-logit)),
       logit,
     });
   }

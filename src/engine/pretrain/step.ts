@@ -6,7 +6,7 @@ import { DropoutSeeds } from '../model/layers';
 import type { Batch } from './batch';
 import { corruptWithSamples, type MaskedBatch } from './masking';
 import type { Objective } from './objectives';
-import { discriminatorPass, generatorPass, type GeneratorKept } from './passes';
+import { allTokensPass, discriminatorPass, generatorPass, mainMaskedLmPass, type GeneratorKept } from './passes';
 
 export interface StepSettings {
   objective: Objective;
@@ -18,144 +18,130 @@ export interface StepSettings {
 /** Everything a step produced, on the JS side (no tensors left alive). */
 export interface StepOutcome {
   loss: number;
+  /** The generator's masked-LM loss (0 without a generator). */
   mlmLoss: number;
-  discLoss: number;
+  /** The main model's loss: RTD for ELECTRA, MLM for the MLM ablations. */
+  mainLoss: number;
   masked: MaskedBatch;
-  predictions: Int32Array;
-  samples: Int32Array;
-  sampleProbs: Float32Array;
-  corruptedIds: Int32Array;
+  /** Generator's argmax, samples and sample probabilities per slot (absent without a generator). */
+  generator?: { predictions: Int32Array; samples: Int32Array; sampleProbs: Float32Array };
+  /** The main model's input: the masked ids (BERT) or the generator-corrupted ids. */
+  mainInputIds: Int32Array;
   replaced: Float32Array;
-  /** Positions the discriminator loss counts (all real tokens, or the masked ones for electra-15). */
-  discWeights: Float32Array;
-  discLogits: Float32Array;
+  /** Replaced/original scores with their positions: the discriminator's, or All-Tokens MLM's copy gate. */
+  rtd?: { logits: Float32Array; weights: Float32Array };
+  /** An MLM main model's argmax: per slot (masked objectives) or per position (All-Tokens MLM). */
+  mainPredictions?: Int32Array;
   gradNorm?: number;
 }
 
 type Grads = Map<string, tf.Tensor>;
-
-/** Runs f under tf.variableGrads for `vars`, returning the loss, grads keyed by variable (not by tfjs name). */
-function gradientsOf<K>(f: () => { loss: tf.Scalar; kept: K }, vars: tf.Variable[]): { loss: number; grads: Map<tf.Variable, tf.Tensor>; kept: K } {
-  let kept!: K;
-  const { value, grads } = tf.variableGrads(() => {
-    const out = f();
-    kept = out.kept;
-    return out.loss;
-  }, vars);
-  const byVariable = new Map<tf.Variable, tf.Tensor>();
-  for (const v of vars) {
-    const g = grads[v.name];
-    if (g) byVariable.set(v, g);
-  }
-  const loss = value.dataSync()[0];
-  value.dispose();
-  return { loss, grads: byVariable, kept };
+export interface Training {
+  variableNames: Map<tf.Variable, string>;
+  applyGradients: (grads: Grads) => number;
 }
 
-function discWeightsFor(objective: Objective, batch: Batch, masked: MaskedBatch): Float32Array {
-  if (objective.discriminatorPositions === 'all') return batch.attentionMask;
+/** A pass: a scalar loss to differentiate, and tensors the step reads afterwards. */
+type Pass<K> = () => { loss: tf.Scalar; kept: K };
+
+/** Runs a pass with gradients for `vars` (training) or without (evaluation). Returns the loss as a number. */
+function run<K>(pass: Pass<K>, vars: tf.Variable[], weight: number, train: boolean): { loss: number; grads: Map<tf.Variable, tf.Tensor>; kept: K } {
+  let kept!: K;
+  const f = () => {
+    const out = pass();
+    kept = out.kept;
+    return tf.mul(out.loss, weight) as tf.Scalar;
+  };
+  const grads = new Map<tf.Variable, tf.Tensor>();
+  let value: tf.Scalar;
+  if (train) {
+    const r = tf.variableGrads(f, vars);
+    value = r.value;
+    for (const v of vars) if (r.grads[v.name]) grads.set(v, r.grads[v.name]);
+  } else {
+    value = tf.tidy(f);
+  }
+  const loss = value.dataSync()[0] / (weight || 1);
+  value.dispose();
+  return { loss, grads, kept };
+}
+
+function read<T extends Record<string, tf.Tensor>>(kept: T): { [K in keyof T]: Int32Array | Float32Array } {
+  const out = {} as { [K in keyof T]: Int32Array | Float32Array };
+  for (const key of Object.keys(kept) as (keyof T)[]) {
+    out[key] = kept[key].dataSync() as Int32Array | Float32Array;
+    kept[key].dispose();
+  }
+  return out;
+}
+
+function maskedPositions(batch: Batch, masked: MaskedBatch): Float32Array {
   const w = new Float32Array(batch.size * batch.length);
   for (let s = 0; s < masked.flatPositions.length; s++) if (masked.weights[s] > 0) w[masked.flatPositions[s]] = 1;
   return w;
 }
 
-function readGenerator(kept: GeneratorKept) {
-  const out = {
-    predictions: kept.predictions.dataSync() as Int32Array,
-    samples: kept.samples.dataSync() as Int32Array,
-    sampleProbs: kept.sampleProbs.dataSync() as Float32Array,
-  };
-  tf.dispose([kept.predictions, kept.samples, kept.sampleProbs]);
-  return out;
-}
-
 /**
- * One ELECTRA step: generator MLM on the masked batch, sample replacements, discriminator RTD on the
- * corrupted batch; loss = w_gen·MLM + w_disc·RTD. With `train`, gradients of both passes are summed
- * per variable (shared embeddings get both) and handed to `applyGradients`.
+ * One pretraining step of any objective. With a generator: its MLM pass on the masked batch draws
+ * the samples that corrupt the main model's input. Then the main model's pass (RTD or an MLM
+ * variant). loss = w_gen·MLM + w_main·main. When training, the two passes' gradients are summed per
+ * variable (shared embeddings get both) and handed to `applyGradients`.
  */
-export function electraStep(
-  model: ElectraModel,
-  batch: Batch,
-  masked: MaskedBatch,
-  settings: StepSettings,
-  seed: number,
-  train?: { variableNames: Map<tf.Variable, string>; applyGradients: (grads: Grads) => number },
-): StepOutcome {
+export function pretrainingStep(model: ElectraModel, batch: Batch, masked: MaskedBatch, settings: StepSettings, seed: number, train?: Training): StepOutcome {
   const seeds = train ? new DropoutSeeds(seed) : undefined;
-  const samplingSeed = (seed * 2654435761) % 2147483647;
-  const genOptions = { seeds, samplingSeed, temperature: settings.temperature };
-
-  let mlmLoss: number;
-  let genGrads = new Map<tf.Variable, tf.Tensor>();
-  let genKept: GeneratorKept;
-  if (train) {
-    const r = gradientsOf(() => {
-      const out = generatorPass(model, batch, masked, genOptions);
-      return { loss: tf.mul(out.loss, settings.generatorWeight) as tf.Scalar, kept: out.kept };
-    }, model.generatorVariables());
-    mlmLoss = r.loss / settings.generatorWeight;
-    genGrads = r.grads;
-    genKept = r.kept;
-  } else {
-    let kept!: GeneratorKept;
-    const loss = tf.tidy(() => {
-      const out = generatorPass(model, batch, masked, genOptions);
-      kept = out.kept;
-      return out.loss;
-    });
-    mlmLoss = loss.dataSync()[0];
-    loss.dispose();
-    genKept = kept;
-  }
-  const gen = readGenerator(genKept);
-  const { corruptedIds, replaced } = corruptWithSamples(masked, gen.samples, batch.size, batch.length);
-  const discWeights = discWeightsFor(settings.objective, batch, masked);
-
-  let discLoss: number;
-  let discLogitsTensor: tf.Tensor2D;
-  let gradNorm: number | undefined;
-  if (train) {
-    const r = gradientsOf(() => {
-      const out = discriminatorPass(model, batch, corruptedIds, replaced, discWeights, seeds);
-      return { loss: tf.mul(out.loss, settings.discriminatorWeight) as tf.Scalar, kept: out.kept };
-    }, model.discriminatorVariables());
-    discLoss = r.loss / settings.discriminatorWeight;
-    discLogitsTensor = r.kept.logits;
-    const summed: Grads = new Map();
-    for (const [v, g] of genGrads) summed.set(train.variableNames.get(v)!, g);
-    for (const [v, g] of r.grads) {
-      const name = train.variableNames.get(v)!;
+  const objective = settings.objective;
+  const summed: Grads = new Map();
+  const collect = (grads: Map<tf.Variable, tf.Tensor>) => {
+    for (const [v, g] of grads) {
+      const name = train!.variableNames.get(v)!;
       const other = summed.get(name);
-      if (other) {
-        summed.set(name, tf.add(other, g));
-        tf.dispose([other, g]);
-      } else summed.set(name, g);
+      summed.set(name, other ? tf.add(other, g) : g);
+      if (other) tf.dispose([other, g]);
     }
-    gradNorm = train.applyGradients(summed);
-  } else {
-    let kept!: { logits: tf.Tensor2D };
-    const loss = tf.tidy(() => {
-      const out = discriminatorPass(model, batch, corruptedIds, replaced, discWeights);
-      kept = out.kept;
-      return out.loss;
-    });
-    discLoss = loss.dataSync()[0];
-    loss.dispose();
-    discLogitsTensor = kept.logits;
+  };
+
+  let mlmLoss = 0;
+  let generator: StepOutcome['generator'];
+  let mainInputIds: Int32Array = masked.maskedIds;
+  let replaced: Float32Array = new Float32Array(batch.size * batch.length);
+  if (objective.usesGenerator) {
+    const samplingSeed = (seed * 2654435761) % 2147483647;
+    const g = run<GeneratorKept>(() => generatorPass(model, batch, masked, { seeds, samplingSeed, temperature: settings.temperature }),
+      model.generatorVariables(), settings.generatorWeight, !!train);
+    mlmLoss = g.loss;
+    if (train) collect(g.grads);
+    generator = read(g.kept) as StepOutcome['generator'];
+    ({ corruptedIds: mainInputIds, replaced } = corruptWithSamples(masked, generator!.samples, batch.size, batch.length));
   }
-  const discLogits = discLogitsTensor.dataSync() as Float32Array;
-  discLogitsTensor.dispose();
+
+  const mainVars = model.discriminatorVariables();
+  // The 50× weight balances RTD's easy binary loss against MLM; the MLM ablations weigh their main loss 1×.
+  const w = objective.main.startsWith('rtd') ? settings.discriminatorWeight : 1;
+  let mainLoss: number;
+  let rtd: StepOutcome['rtd'];
+  let mainPredictions: Int32Array | undefined;
+  if (objective.main === 'rtd-all' || objective.main === 'rtd-masked') {
+    const weights = objective.main === 'rtd-all' ? batch.attentionMask : maskedPositions(batch, masked);
+    const m = run(() => discriminatorPass(model, batch, mainInputIds, replaced, weights, seeds), mainVars, w, !!train);
+    mainLoss = m.loss;
+    if (train) collect(m.grads);
+    rtd = { logits: read(m.kept).logits as Float32Array, weights };
+  } else if (objective.main === 'mlm-masked') {
+    const m = run(() => mainMaskedLmPass(model, batch, mainInputIds, masked, seeds), mainVars, w, !!train);
+    mainLoss = m.loss;
+    if (train) collect(m.grads);
+    mainPredictions = read(m.kept).predictions as Int32Array;
+  } else {
+    const m = run(() => allTokensPass(model, batch, mainInputIds, batch.inputIds, seeds), mainVars, w, !!train);
+    mainLoss = m.loss;
+    if (train) collect(m.grads);
+    const kept = read(m.kept);
+    mainPredictions = kept.predictions as Int32Array;
+    rtd = { logits: kept.replacedLogits as Float32Array, weights: batch.attentionMask };
+  }
+  const gradNorm = train ? train.applyGradients(summed) : undefined;
   return {
-    loss: settings.generatorWeight * mlmLoss + settings.discriminatorWeight * discLoss,
-    mlmLoss,
-    discLoss,
-    masked,
-    ...gen,
-    corruptedIds,
-    replaced,
-    discWeights,
-    discLogits,
-    gradNorm,
+    loss: (objective.usesGenerator ? settings.generatorWeight * mlmLoss : 0) + w * mainLoss,
+    mlmLoss, mainLoss, masked, generator, mainInputIds, replaced, rtd, mainPredictions, gradNorm,
   };
 }

@@ -8,7 +8,7 @@ import { trainExampleStream } from '../data/split';
 import { Rng } from '../data/rng';
 import { trainWordPiece, WordPieceTokenizer } from '../tokenizer';
 import { generatorConfig, presetConfig } from '../model/config';
-import { ElectraModel } from '../model/electra';
+import { ElectraModel, type ElectraModelSpec } from '../model/electra';
 import { isDecayed } from '../model/names';
 import { listCheckpoints, pruneCheckpoints, checkpointDirName } from '../checkpoint/folder';
 import { removeStaleTemps, writeFileAtomic } from '../checkpoint/atomic';
@@ -18,7 +18,7 @@ import { padBatch } from './batch';
 import { maskBatch, maxPredictionsFor, type MaskingOptions } from './masking';
 import { OBJECTIVES } from './objectives';
 import { AdamW, learningRateAt } from './optimizer';
-import { electraStep, type StepSettings } from './step';
+import { pretrainingStep, type StepSettings } from './step';
 import { PretrainingMetricsAccumulator, type PretrainingMetrics } from './metrics';
 import { corruptionSample } from './samples';
 import { electraStepFlops } from './flops';
@@ -97,7 +97,11 @@ export async function pretrain(
   // Model and optimizer: fresh, or from the last complete checkpoint.
   const disc = presetConfig(options.preset, tokenizer.vocabSize);
   disc.max_position_embeddings = Math.max(disc.max_position_embeddings, options.seqLength);
-  const spec = { discriminator: disc, generator: generatorConfig(disc, options.genWidth, options.genDepth), embeddingSharing: options.embeddingSharing };
+  const objective = OBJECTIVES[options.objective];
+  const spec: ElectraModelSpec = {
+    discriminator: disc, mainHead: objective.mainHead, embeddingSharing: options.embeddingSharing,
+    generator: objective.usesGenerator ? generatorConfig(disc, options.genWidth, options.genDepth) : undefined,
+  };
   let model: ElectraModel;
   let state: TrainerState = { step: 0, examples_seen: 0, tokens_seen: 0, flops: 0, elapsed_s: 0, seed: options.seed, seq_length: options.seqLength, held_out_fraction: options.heldOutFraction };
   let optimizerState: Map<string, { shape: number[]; data: Float32Array }> | undefined;
@@ -121,7 +125,7 @@ export async function pretrain(
   const named = model.namedVariables();
   const variableNames = new Map([...named].map(([name, v]) => [v, name]));
   const optimizer = new AdamW(named, {
-    weightDecay: options.weightDecay, beta1: 0.9, beta2: 0.999, epsilon: 1e-6, clipNorm: 1.0,
+    weightDecay: options.weightDecay, beta1: 0.9, beta2: 0.999, epsilon: options.adamEpsilon, clipNorm: options.clipNorm,
     decays: (name) => isDecayed(name.slice(name.indexOf('/') + 1)),
   });
   if (optimizerState) optimizer.importState(optimizerState, optimizerFile);
@@ -139,7 +143,7 @@ export async function pretrain(
     maskId: tokenizer.specialIds.mask, isSpecial: (id) => tokenizer.isSpecial(id),
   };
   const settings: StepSettings = {
-    objective: OBJECTIVES[options.objective], generatorWeight: options.generatorWeight,
+    objective, generatorWeight: options.generatorWeight,
     discriminatorWeight: options.discriminatorWeight, temperature: options.temperature,
   };
   const rng = new Rng(options.seed);
@@ -176,7 +180,7 @@ export async function pretrain(
       const batch = padBatch(examples, tokenizer.specialIds.pad);
       const masked = maskBatch(batch, rng.fork(`mask:${step}`), masking);
       const lr = learningRateAt(step, options.learningRate, options.warmupSteps, options.steps);
-      const out = electraStep(model, batch, masked, settings, rng.fork(`step:${step}`).nextUint32() % 2147483647, {
+      const out = pretrainingStep(model, batch, masked, settings, rng.fork(`step:${step}`).nextUint32() % 2147483647, {
         variableNames,
         applyGradients: (grads) => optimizer.apply(grads, lr),
       });
