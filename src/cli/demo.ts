@@ -21,13 +21,13 @@ export async function demoCommand(flags: Flags, signal: AbortSignal): Promise<vo
   await startBackend(flags);
   process.stderr.write(`pretraining ELECTRA tiny on ${corpus[0]} into ${out}\n`);
   const result = await pretrain({
-    corpus, out, preset: 'tiny', steps: int(flags, 'steps') ?? 400, batchSize: 16, seqLength: 128,
-    vocabSize: 4000, saveEvery: 200, logEvery: 20, seed: int(flags, 'seed') ?? 42,
+    corpus, out, preset: 'tiny', steps: int(flags, 'steps') ?? 300, batchSize: 16, seqLength: 64,
+    vocabSize: 4000, saveEvery: 100, logEvery: 20, seed: int(flags, 'seed') ?? 42,
   }, progressPrinter(), signal);
 
   const checkpoint = await loadCheckpoint(result.checkpoint);
   const report = await evaluatePretraining(checkpoint, {
-    corpus, split: 'heldout', seqLength: 128, batchSize: 16, maxExamples: 256, seed: 1234, heldOutFraction: 0.02, packingSeed: int(flags, 'seed') ?? 42,
+    corpus, split: 'heldout', seqLength: 64, batchSize: 16, maxExamples: 256, seed: 1234, heldOutFraction: 0.02, packingSeed: int(flags, 'seed') ?? 42,
   });
   const m = report.metrics as Required<typeof report.metrics>;
   process.stdout.write(`\nheld-out (${report.examples} sequences never trained on): discriminator accuracy ${m.disc_accuracy.toFixed(3)} ` +
