@@ -121,7 +121,20 @@ test('switching cpu <-> wasm works (tensors created after each switch)', async (
 test('the patched wasm kernels are installed', () => {
   assert.equal(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc.name, 'fastBatchMatMul');
   assert.equal(tf.getKernel('Sum', 'wasm')?.kernelFunc.name, 'fastSum');
+  assert.equal(tf.getKernel('Identity', 'wasm')?.kernelFunc.name, 'sharedIdentity');
   assert.ok(tf.getKernel('UnsortedSegmentSum', 'wasm'));
+});
+
+test('shared Identity: clones stay valid after the original is disposed, memory is freed with the last one', async () => {
+  await tf.setBackend('wasm');
+  const before = tf.backend().numDataIds();
+  const x = tf.tensor([1, 2, 3]);
+  const y = tf.clone(x);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
+  assert.equal(tf.backend().numDataIds(), before + 1);
+  y.dispose();
+  assert.equal(tf.backend().numDataIds(), before);
 });
 
 /** matMul and its gradients (through a random weighting of the output so dy is not uniform). */

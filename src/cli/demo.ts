@@ -7,7 +7,8 @@ import { scoreText } from '../engine/inference/heatmap';
 import { evaluatePretraining } from '../engine/eval/pretraining-eval';
 import { startBackend, int, type Flags } from './commands';
 import { progressPrinter } from './progress';
-import { legend, renderHeatmap } from './render';
+import { legend, renderCorruptionInline, renderHeatmap } from './render';
+import { corruptText } from '../engine/inference/corrupt';
 
 /**
  * The README's first command: pretrain `tiny` on a corpus every install has (the Markdown docs of the
@@ -37,9 +38,11 @@ export async function demoCommand(flags: Flags, signal: AbortSignal): Promise<vo
   const readme = path.join(projectRoot, 'README.md');
   const passage = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8').slice(0, 1200) : 'ELECTRA trains a discriminator to tell original tokens from replaced ones.';
   const tokens = scoreText(checkpoint.model, checkpoint.tokenizer, passage);
+  const sample = corruptText(checkpoint.model, checkpoint.tokenizer, passage.slice(0, 400), { seed: 1 });
   checkpoint.model.dispose();
   process.stdout.write(`heatmap of ${fs.existsSync(readme) ? 'README.md (first 1200 characters)' : 'a sample sentence'} — ` +
     `the discriminator's P(replaced) per token:\n\n${renderHeatmap(passage, tokens)}\n\n${legend()}\n\n` +
+    `a corruption sample of its first lines, as pretraining makes them (generator samples at 15% masked positions):\n\n${renderCorruptionInline(sample)}\n\n` +
     `next: electra-lab heatmap --checkpoint ${result.checkpoint} <your file>\n`);
 }
 

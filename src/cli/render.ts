@@ -25,14 +25,15 @@ export function renderHeatmap(text: string, tokens: readonly ScoredToken[]): str
   }
   out += text.slice(cursor);
   if (!useColour) {
-    // Without colour, mark the tokens the discriminator believes replaced.
-    const flagged = tokens.filter((t) => t.p > 0.5).map((t) => `${text.slice(t.start, t.end)} (${t.p.toFixed(2)})`);
-    out += `\n\ntokens with P(replaced) > 0.5: ${flagged.length ? flagged.join(', ') : 'none'}`;
+    // Without colour, list the tokens the discriminator finds most suspicious instead.
+    const top = [...tokens].sort((a, b) => b.p - a.p).slice(0, 10).map((t) => `${text.slice(t.start, t.end)} ${t.p.toFixed(2)}`);
+    out += `\n\nhighest P(replaced): ${top.join(', ')}`;
   }
   return out;
 }
 
 export function legend(): string {
+  if (!useColour) return 'P(replaced) per token: run in a terminal (or unset NO_COLOR) to see it as colour';
   const cells = [0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95].map((p) => paint(` ${p.toFixed(2)} `, p)).join('');
   return `P(replaced): ${cells}`;
 }
@@ -59,4 +60,18 @@ export function renderCorruption(result: CorruptionResult): string {
 function visibleLength(s: string): number {
   // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+/** A corruption sample as one line of text: what the discriminator read, replacements as [original→sample], coloured by P(replaced). */
+export function renderCorruptionInline(result: CorruptionResult): string {
+  let out = '';
+  for (const t of result.tokens) {
+    const continues = t.original.startsWith('##');
+    const strip = (piece: string) => (continues ? piece.replace(/^##/, '') : piece);
+    const word = t.replaced ? `[${strip(t.original)}→${t.sampled}]` : strip(t.sampled);
+    const glued = continues || !out ? word : ` ${word}`;
+    out += t.p === undefined ? glued : paint(glued, t.p);
+  }
+  const c = result.counts;
+  return `${out}\n\n${c.truePositives + c.falseNegatives} replaced tokens; at P > 0.5 the discriminator caught ${c.truePositives} and flagged ${c.falsePositives} originals`;
 }

@@ -11,6 +11,8 @@
  *    We register a small JS kernel that works on the wasm heap directly.
  *  - Sum over leading axes (bias and LayerNorm-scale gradients) transposes first and is ~10x slower than a
  *    plain column sum; we do leading-axes sums in JS with float64 accumulators.
+ *  - Identity (tf.clone, and many gradient/customGrad paths: ~3,000 calls in an ELECTRA-Small step) copies
+ *    the data on wasm; tensors are immutable, so we share it by reference count, as the cpu backend does.
  *  - The core BatchMatMul gradient (all backends) does not reduce over broadcast batch dims, so a 3-D x 2-D
  *    matMul has a wrong-shaped gradient for the 2-D operand. We re-register a gradient that does.
  */
@@ -31,6 +33,7 @@ interface WasmBackendLike {
     delete(dataId: object): void;
   };
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): TensorInfo;
+  incRef(dataId: object): void;
   disposeData(dataId: object, force?: boolean): boolean;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -41,6 +44,7 @@ type KernelArgs = Parameters<KernelFunc>[0];
 let stockBatchMatMul: KernelConfig | undefined;
 let stockSum: KernelConfig | undefined;
 let stockTranspose: KernelConfig | undefined;
+let stockIdentity: KernelConfig | undefined;
 let installed = false;
 
 /** The C++ BatchMatMul entry point, wrapped once per wasm module instance. */
@@ -209,6 +213,14 @@ function fastSum(args: KernelArgs): TensorInfo {
   return out;
 }
 
+/** Zero-copy Identity: the output shares the input's memory (reference-counted, like tfjs-backend-cpu). */
+function sharedIdentity(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (x.dtype === 'string') return stockIdentity!.kernelFunc(args) as TensorInfo;
+  (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /** Sums `g` over the dims that were broadcast from `shape` (leading extra dims, or size-1 dims). */
 function reduceToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
   if (tf.util.arraysEqual(g.shape, shape)) return g;
@@ -276,13 +288,16 @@ export function installWasmKernelFixes(): void {
   stockBatchMatMul = tf.getKernel('BatchMatMul', 'wasm');
   stockSum = tf.getKernel('Sum', 'wasm');
   stockTranspose = tf.getKernel('Transpose', 'wasm');
-  if (!stockBatchMatMul || !stockSum || !stockTranspose) {
+  stockIdentity = tf.getKernel('Identity', 'wasm');
+  if (!stockBatchMatMul || !stockSum || !stockTranspose || !stockIdentity) {
     throw new Error('tfjs-backend-wasm kernels are not registered (import @tensorflow/tfjs-backend-wasm first)');
   }
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({ ...stockBatchMatMul, kernelFunc: fastBatchMatMul as KernelFunc });
   tf.unregisterKernel('Sum', 'wasm');
   tf.registerKernel({ ...stockSum, kernelFunc: fastSum as KernelFunc });
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({ ...stockIdentity, kernelFunc: sharedIdentity as KernelFunc });
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as KernelFunc });
   }
@@ -291,7 +306,7 @@ export function installWasmKernelFixes(): void {
 }
 
 /**
- * Puts the stock BatchMatMul and Sum kernels back (benchmarks compare against them). UnsortedSegmentSum
+ * Puts the stock BatchMatMul, Sum and Identity kernels back (benchmarks compare against them). UnsortedSegmentSum
  * stays: it is a missing kernel, not a faster one, and without it stock tfjs cannot train an embedding.
  * The gradient fix stays too (it is global and only affects broadcast shapes).
  */
@@ -301,5 +316,7 @@ export function uninstallWasmKernelFixes(): void {
   tf.registerKernel(stockBatchMatMul!);
   tf.unregisterKernel('Sum', 'wasm');
   tf.registerKernel(stockSum!);
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel(stockIdentity!);
   installed = false;
 }

@@ -60,6 +60,8 @@ interface TrainerState {
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
 export const SAMPLES_FILE = 'samples.jsonl';
+/** Corruption samples written each time: the first rows of that step's batch. */
+const SAMPLES_PER_LOG = 3;
 
 /**
  * Pretrains ELECTRA into a run folder, read top to bottom: options → corpus → tokenizer → model →
@@ -211,8 +213,9 @@ export async function pretrain(
         intervalStart = performance.now();
       }
       if (step % options.sampleEvery === 0 || step === 1) {
-        const sample = { step, tokens: corruptionSample(out, tokenizer, 0, batch.length, batch.inputIds) };
-        await fs.appendFile(path.join(runDir, SAMPLES_FILE), JSON.stringify(sample) + '\n');
+        const rows = Array.from({ length: Math.min(SAMPLES_PER_LOG, batch.size) }, (_, row) =>
+          JSON.stringify({ step, row, tokens: corruptionSample(out, tokenizer, row, batch.length, batch.inputIds) }) + '\n');
+        await fs.appendFile(path.join(runDir, SAMPLES_FILE), rows.join(''));
       }
       if (step % options.saveEvery === 0 || step === options.steps) {
         lastCheckpoint = await saveCheckpointAt(step);
