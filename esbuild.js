@@ -15,6 +15,10 @@ function copyWasmBinaries() {
   for (const name of fs.readdirSync(wasmDist)) {
     if (name.endsWith('.wasm')) fs.copyFileSync(path.join(wasmDist, name), path.join(dist, name));
   }
+  // The threaded build's worker re-reads this start-up script; a minified bundle no longer contains it
+  // readably, so ship it as is (src/engine/backend/wasm-threads.ts looks for it next to the bundle).
+  const threadedStartup = path.join(wasmDist, '..', 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
+  fs.copyFileSync(threadedStartup, path.join(dist, path.basename(threadedStartup)));
 }
 
 async function main() {
