@@ -36,10 +36,17 @@ function maskedLm(network: ElectraNetwork, batch: Batch, inputIds: Int32Array, m
   const logits = network.generatorLogits(hidden, tf.tensor1d(masked.flatPositions, 'int32'));
   const vocab = logits.shape[1];
   const logProbs = tf.logSoftmax(logits);
-  const nll = tf.neg(tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d(masked.labels, 'int32'), vocab)), -1));
+  const nll = tf.neg(pickPerRow(logProbs, tf.tensor1d(masked.labels, 'int32')));
   const weights = tf.tensor1d(masked.weights);
   const loss = tf.div(tf.sum(tf.mul(nll, weights)), tf.add(tf.sum(weights), 1e-6)) as tf.Scalar;
   return { loss, logits, logProbs, vocab };
+}
+
+/** values[r, columns[r]] for every row r, by a flat gather: cheaper than a [rows, vocab] one-hot product. */
+function pickPerRow(values: tf.Tensor2D, columns: tf.Tensor1D): tf.Tensor1D {
+  const [rows, width] = values.shape;
+  const flat = tf.add(tf.mul(tf.range(0, rows, 1, 'int32'), tf.scalar(width, 'int32')), columns);
+  return tf.gather(tf.reshape(values, [-1]), flat) as tf.Tensor1D;
 }
 
 export function generatorPass(
@@ -48,12 +55,14 @@ export function generatorPass(
   masked: MaskedBatch,
   options: { seeds?: DropoutSeeds; samplingSeed: number; temperature: number },
 ): { loss: tf.Scalar; kept: GeneratorKept } {
-  const { loss, logits, logProbs, vocab } = maskedLm(model.generator!, batch, masked.maskedIds, masked, options.seeds);
-  // Gumbel-max: argmax(logits / T + g), g = −log(−log u), is a draw from softmax(logits / T).
+  const { loss, logits, logProbs } = maskedLm(model.generator!, batch, masked.maskedIds, masked, options.seeds);
+  // Gumbel-max: argmax(logits / T + g), g = −log(−log u), is a draw from softmax(logits / T). u = 0
+  // gives g = −∞ (never chosen), which is harmless, so no epsilons: this runs over [slots, vocab].
   const uniform = tf.randomUniform(logits.shape, 0, 1, 'float32', options.samplingSeed);
-  const gumbel = tf.neg(tf.log(tf.add(tf.neg(tf.log(tf.add(uniform, 1e-9))), 1e-9)));
-  const samples = tf.argMax(tf.add(tf.div(logits, options.temperature), gumbel), -1) as tf.Tensor1D;
-  const sampleProbs = tf.sum(tf.mul(tf.exp(logProbs), tf.oneHot(samples, vocab)), -1) as tf.Tensor1D;
+  const gumbel = tf.neg(tf.log(tf.neg(tf.log(uniform))));
+  const scaled = options.temperature === 1 ? logits : tf.div(logits, options.temperature);
+  const samples = tf.argMax(tf.add(scaled, gumbel), -1) as tf.Tensor1D;
+  const sampleProbs = tf.exp(pickPerRow(logProbs, samples)) as tf.Tensor1D;
   const predictions = tf.argMax(logits, -1) as tf.Tensor1D;
   return { loss, kept: { predictions: tf.keep(predictions), samples: tf.keep(samples), sampleProbs: tf.keep(sampleProbs) } };
 }
