@@ -16,41 +16,49 @@ export interface AdamWOptions {
 /**
  * google-research/electra's AdamWeightDecayOptimizer: Adam WITHOUT bias correction (reproductions found
  * this matters), decoupled weight decay, after clipping the global gradient norm.
+ *
+ * The update runs in plain JS over typed arrays, with the moments kept in JS memory: per parameter it is
+ * one read of the gradient and the value and one write of the new value, instead of ~14 small tensor ops
+ * (on wasm their call overhead was 0.23 s of a 3.4 s ELECTRA-Small step), and the moments stay out of
+ * the 4 GB wasm heap.
  */
 export class AdamW {
-  private readonly m = new Map<string, tf.Variable>();
-  private readonly v = new Map<string, tf.Variable>();
+  private readonly m = new Map<string, Float32Array>();
+  private readonly v = new Map<string, Float32Array>();
 
   constructor(private readonly params: ReadonlyMap<string, tf.Variable>, private readonly o: AdamWOptions) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.m.set(name, new Float32Array(p.size));
+      this.v.set(name, new Float32Array(p.size));
     }
   }
 
   /** Applies one update; returns the gradient norm before clipping. Disposes `grads`. */
   apply(grads: Map<string, tf.Tensor>, learningRate: number): number {
-    const norm = tf.tidy(() => {
-      const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
-      return tf.sqrt(tf.addN(squares)).dataSync()[0];
-    });
+    const values = new Map<string, Float32Array>();
+    let squares = 0;
+    for (const [name, g] of grads) {
+      const data = g.dataSync() as Float32Array;
+      g.dispose();
+      for (let i = 0; i < data.length; i++) squares += data[i] * data[i];
+      values.set(name, data);
+    }
+    const norm = Math.sqrt(squares);
     const scale = this.o.clipNorm / Math.max(norm, this.o.clipNorm);
     const { beta1, beta2, epsilon, weightDecay } = this.o;
-    for (const [name, g] of grads) {
+    for (const [name, g] of values) {
       const p = this.params.get(name)!;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
-      tf.tidy(() => {
-        const clipped = tf.mul(g, scale);
-        const m1 = tf.add(tf.mul(m, beta1), tf.mul(clipped, 1 - beta1));
-        const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(clipped), 1 - beta2));
-        let update = tf.div(m1, tf.add(tf.sqrt(v1), epsilon));
-        if (weightDecay > 0 && this.o.decays(name)) update = tf.add(update, tf.mul(p, weightDecay));
-        m.assign(m1);
-        v.assign(v1);
-        p.assign(tf.sub(p, tf.mul(update, learningRate)));
-      });
-      g.dispose();
+      const decay = weightDecay > 0 && this.o.decays(name) ? weightDecay : 0;
+      const w = Float32Array.from(p.dataSync() as Float32Array);
+      for (let i = 0; i < w.length; i++) {
+        const gi = g[i] * scale;
+        m[i] = beta1 * m[i] + (1 - beta1) * gi;
+        v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+        w[i] -= learningRate * (m[i] / (Math.sqrt(v[i]) + epsilon) + decay * w[i]);
+      }
+      tf.tidy(() => p.assign(tf.tensor(w, p.shape)));
     }
     return norm;
   }
@@ -59,25 +67,27 @@ export class AdamW {
   exportState(): Map<string, NamedTensor> {
     const out = new Map<string, NamedTensor>();
     for (const [kind, map] of [['m', this.m], ['v', this.v]] as const) {
-      for (const [name, t] of map) out.set(`${kind}/${name}`, { shape: t.shape.slice(), data: t.dataSync() as Float32Array });
+      for (const [name, data] of map) out.set(`${kind}/${name}`, { shape: this.params.get(name)!.shape.slice(), data });
     }
     return out;
   }
 
   importState(state: ReadonlyMap<string, NamedTensor>, file: string): void {
     for (const [kind, map] of [['m', this.m], ['v', this.v]] as const) {
-      for (const [name, t] of map) {
+      for (const [name, data] of map) {
         const saved = state.get(`${kind}/${name}`);
-        if (!saved || saved.data.length !== t.size) {
+        if (!saved || saved.data.length !== data.length) {
           throw new UserError(`${file}: optimizer state for ${name} is missing or misshaped — delete the checkpoint's optimizer.safetensors to restart the optimizer`);
         }
-        tf.tidy(() => t.assign(tf.tensor(saved.data, t.shape)));
+        data.set(saved.data);
       }
     }
   }
 
+  /** Nothing on the device to free; kept so callers release an optimizer the same way on every version. */
   dispose(): void {
-    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    this.m.clear();
+    this.v.clear();
   }
 }
 
