@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initBackend, shutdownBackend, type BackendRequest } from '../src/engine/backend';
+import { initBackend, type BackendRequest } from '../src/engine/backend';
 import { ElectraModel } from '../src/engine/model/electra';
 import { generatorConfig, presetConfig, type PresetName } from '../src/engine/model/config';
 import { scoreText } from '../src/engine/inference/heatmap';
@@ -32,7 +32,6 @@ async function main() {
     { preset: 'tiny', backend: 'cpu' }, { preset: 'tiny', backend: 'auto' }, { preset: 'small', backend: 'auto' },
   ];
   for (const c of cases) {
-    shutdownBackend();
     const report = await initBackend(c.backend);
     const disc = presetConfig(c.preset, tokenizer.vocabSize);
     const model = ElectraModel.initialise({ discriminator: disc, generator: generatorConfig(disc, 0.25, 1), embeddingSharing: 'tied' }, 1);

@@ -272,3 +272,14 @@ test('a process using threaded wasm exits by itself; shutdownBackend allows a cl
   assert.equal(again.threads, 1);
   assert.deepEqual(Array.from(tf.matMul(tf.ones([2, 3]), tf.ones([2, 3]), false, true).dataSync()), [3, 3, 3, 3]);
 });
+
+test('shutdownBackend before any backend started leaves cpu usable (it must not half-start wasm)', () => {
+  const script = `
+    const tf = require('@tensorflow/tfjs-core');
+    const { initBackend, shutdownBackend } = require('./src/engine/backend');
+    (async () => { shutdownBackend(); await initBackend('cpu'); console.log(tf.sum(tf.ones([3])).dataSync()[0]); process.exit(0); })()
+      .catch((e) => { console.log('failed: ' + e.message); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^3$/m);
+});

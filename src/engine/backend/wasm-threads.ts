@@ -200,9 +200,15 @@ function tidyWorkers(pthread: PThreadLike | undefined): void {
 }
 
 /** Puts the engine back to "wasm not initialised", keeping the factory so it can be initialised again. */
+/** Set once startWasm has initialised the module (shutdownWasm has something to free). */
+let wasmStarted = false;
+
 export function shutdownWasm(): void {
   const factory = tf.findBackendFactory('wasm');
-  if (!factory) return;
+  // Only a module we started: tf.findBackend would itself start initialising wasm (asynchronously),
+  // leaving the engine waiting on it, so a never-started wasm is left alone.
+  if (!factory || !wasmStarted) return;
+  wasmStarted = false;
   const backend = tf.findBackend('wasm');
   if (backend) {
     // removeBackend disposes the module (terminating its pthreads) and drops the factory; re-register it.
@@ -216,6 +222,7 @@ export function shutdownWasm(): void {
  * `setWasmPaths` must have been called. Throws if even the single-threaded start fails.
  */
 export async function startWasm(threads: number, wasmDir?: string): Promise<WasmStart> {
+  wasmStarted = true;
   if (tf.findBackend('wasm')) {
     // Already initialised: switching back is free, but the thread count is fixed until shutdownWasm().
     if (!(await tf.setBackend('wasm'))) throw new Error('could not switch back to the wasm backend');
