@@ -66,10 +66,11 @@ export class ElectraNetwork {
       const projected = linear(x, p(`${pre}.attention.self.${name}.weight`), p(`${pre}.attention.self.${name}.bias`));
       return tf.transpose(tf.reshape(projected, [batch, length, heads, headSize]), [0, 2, 1, 3]);
     };
-    const q = split('query');
+    // Scaling q by 1/√d before the product is the same as scaling the scores, on a tensor L/d times smaller.
+    const q = tf.mul(split('query'), 1 / Math.sqrt(headSize));
     const k = split('key');
     const v = split('value');
-    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(headSize)), maskBias);
+    const scores = tf.add(tf.matMul(q, k, false, true), maskBias);
     const probs = dropout(tf.softmax(scores), c.attention_probs_dropout_prob, seeds);
     return tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [batch, length, hidden]);
   }
