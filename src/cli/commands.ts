@@ -84,14 +84,19 @@ export async function pretrainCommand(flags: Flags, signal: AbortSignal): Promis
   await pretrain(options, progressPrinter(), signal);
 }
 
-export async function heatmapCommand(flags: Flags, positionals: string[]): Promise<void> {
-  const usage = 'electra-lab heatmap --checkpoint <dir> <file> [--json]';
+/** What `heatmap` and `corrupt` start from: a backend, the text of the file, and the checkpoint. */
+async function checkpointAndText(flags: Flags, positionals: string[], usage: string, needGenerator: boolean) {
   const checkpointDir = required(flags, 'checkpoint', usage);
   const file = positionals[0];
-  if (!file) throw new UserError(`missing the text file to score — usage: ${usage}`);
+  if (!file) throw new UserError(`missing the text file — usage: ${usage}`);
   const report = await startBackend(flags);
   const text = await readText(file);
-  const checkpoint = await loadCheckpoint(checkpointDir);
+  const checkpoint = await loadCheckpoint(checkpointDir, { needGenerator });
+  return { checkpointDir, file, report, text, checkpoint };
+}
+
+export async function heatmapCommand(flags: Flags, positionals: string[]): Promise<void> {
+  const { checkpointDir, file, report, text, checkpoint } = await checkpointAndText(flags, positionals, 'electra-lab heatmap --checkpoint <dir> <file> [--json]', false);
   const tokens = scoreText(checkpoint.model, checkpoint.tokenizer, text, { windowLength: int(flags, 'seq') });
   checkpoint.model.dispose();
   if (flags.json) {
@@ -102,13 +107,7 @@ export async function heatmapCommand(flags: Flags, positionals: string[]): Promi
 }
 
 export async function corruptCommand(flags: Flags, positionals: string[]): Promise<void> {
-  const usage = 'electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]';
-  const checkpointDir = required(flags, 'checkpoint', usage);
-  const file = positionals[0];
-  if (!file) throw new UserError(`missing the text file to corrupt — usage: ${usage}`);
-  const report = await startBackend(flags);
-  const text = await readText(file);
-  const checkpoint = await loadCheckpoint(checkpointDir, { needGenerator: true });
+  const { report, text, checkpoint } = await checkpointAndText(flags, positionals, 'electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]', true);
   const result = corruptText(checkpoint.model, checkpoint.tokenizer, text, { seed: int(flags, 'seed') ?? 1, length: int(flags, 'seq'), objective: OBJECTIVES[checkpoint.objective] });
   checkpoint.model.dispose();
   if (flags.json) process.stdout.write(JSON.stringify({ backend: report.backend, ...result }) + '\n');
