@@ -73,5 +73,10 @@ export function renderCorruptionInline(result: CorruptionResult): string {
     out += t.p === undefined ? glued : paint(glued, t.p);
   }
   const c = result.counts;
-  return `${out}\n\n${c.truePositives + c.falseNegatives} replaced tokens; at P > 0.5 the discriminator caught ${c.truePositives} and flagged ${c.falsePositives} originals`;
+  const meanP = (replaced: boolean) => {
+    const ps = result.tokens.filter((t) => t.replaced === replaced && t.p !== undefined).map((t) => t.p!);
+    return ps.length ? (ps.reduce((a, p) => a + p, 0) / ps.length).toFixed(2) : '–';
+  };
+  return `${out}\n\n${c.truePositives + c.falseNegatives} replaced tokens; at P > 0.5 the discriminator caught ${c.truePositives} and flagged ${c.falsePositives} originals; ` +
+    `mean P(replaced) ${meanP(true)} on replaced tokens vs ${meanP(false)} on originals`;
 }
