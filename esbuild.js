@@ -24,7 +24,7 @@ function copyWasmBinaries() {
 async function main() {
   fs.mkdirSync(dist, { recursive: true });
   await esbuild.build({
-    entryPoints: { cli: 'src/cli.ts' },
+    entryPoints: { cli: 'src/cli.ts', server: 'src/engine/server.ts' },
     bundle: true,
     platform: 'node',
     target: 'node20',

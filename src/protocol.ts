@@ -1,0 +1,82 @@
+/**
+ * THE contract between the extension host (client), the engine process (server) and, later, the
+ * webviews: every custom request and notification, typed once, imported by all sides (as
+ * rust-analyzer's lsp_ext.ts). Nothing crosses a process boundary untyped.
+ *
+ * Documents reach the engine through standard LSP text synchronisation (didOpen/didChange), so requests
+ * name a document by URI and version and never carry its text.
+ */
+import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+
+/** initializationOptions the client sends. */
+export interface EngineInitOptions {
+  backend?: 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
+  threads?: number;
+}
+
+export interface EngineInfo {
+  /** Backend in use and why better ones were skipped, one line (e.g. "wasm (2 threads, SIMD); skipped gpu: …"). */
+  backend: string;
+  tier: 'gpu' | 'node' | 'wasm' | 'cpu';
+  threads: number;
+}
+export const engineInfo = new RequestType0<EngineInfo, void>('electra/engineInfo');
+
+export interface HeatmapParams {
+  uri: string;
+  /** The document version the client has; the engine answers for this version or fails as stale. */
+  version: number;
+  /** A checkpoint folder (ours or a Hugging Face discriminator folder). */
+  checkpoint: string;
+}
+export interface HeatmapToken {
+  text: string;
+  /** UTF-16 offsets into the document, as VS Code positions count. */
+  start: number;
+  end: number;
+  logit: number;
+  p: number;
+}
+export interface HeatmapResult {
+  uri: string;
+  version: number;
+  tokens: HeatmapToken[];
+  /** Milliseconds the engine spent (scoring, or 0 when served from its cache). */
+  elapsedMs: number;
+}
+export const heatmapScores = new RequestType<HeatmapParams, HeatmapResult, void>('electra/heatmapScores');
+
+export interface CorruptParams {
+  uri: string;
+  version: number;
+  checkpoint: string;
+  seed: number;
+  /** Character range of the passage in the document; the whole document when absent. */
+  start?: number;
+  end?: number;
+}
+export interface CorruptToken {
+  original: string;
+  input: string;
+  selected: boolean;
+  sampled: string;
+  sampleProb?: number;
+  replaced: boolean;
+  p?: number;
+  logit?: number;
+  start: number;
+  end: number;
+}
+export interface CorruptResult {
+  tokens: CorruptToken[];
+  counts: { truePositives: number; falsePositives: number; falseNegatives: number; trueNegatives: number };
+  truncated: boolean;
+}
+export const corruptSample = new RequestType<CorruptParams, CorruptResult, void>('electra/corruptSample');
+
+/** One line the engine wants in the client's log (the output channel), beyond LSP's own logging. */
+export interface EngineLogParams {
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+export const engineLog = new NotificationType<EngineLogParams>('electra/log');
