@@ -39,6 +39,19 @@ async function main() {
     banner: { js: '#!/usr/bin/env node' },
   });
   fs.chmodSync(path.join(dist, 'cli.js'), 0o755);
+  // The extension host side: vscode is provided by the host; tfjs never enters this bundle.
+  await esbuild.build({
+    entryPoints: { extension: 'src/extension.ts', 'test/e2e/suite/index': 'test/e2e/suite/index.ts' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outdir: dist,
+    external: ['vscode', 'mocha'],
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+  });
   copyWasmBinaries();
 }
 

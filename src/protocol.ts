@@ -19,6 +19,8 @@ export interface EngineInfo {
   backend: string;
   tier: 'gpu' | 'node' | 'wasm' | 'cpu';
   threads: number;
+  /** The engine's process id (the client shows it in its log; tests use it to kill the engine). */
+  pid: number;
 }
 export const engineInfo = new RequestType0<EngineInfo, void>('electra/engineInfo');
 

@@ -40,7 +40,7 @@ function documentAt(uri: string, version: number): TextDocument {
 connection.onInitialize(async (params) => {
   const options = (params.initializationOptions ?? {}) as EngineInitOptions;
   const report = await initBackend(options.backend ?? 'auto', { threads: options.threads });
-  info = { backend: report.describe(), tier: report.tier, threads: report.threads };
+  info = { backend: report.describe(), tier: report.tier, threads: report.threads, pid: process.pid };
   return { capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental } };
 });
 

@@ -1,0 +1,91 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { engineInfo, engineLog, type EngineInfo } from '../protocol';
+import { readSettings } from './config';
+
+/**
+ * Owns the engine's life: starts dist/server.js as a language server (its own process, so a crash or a
+ * long step never takes the editor down), restarts it, and says so.
+ */
+export class EngineContext implements vscode.Disposable {
+  readonly output = vscode.window.createOutputChannel('ELECTRA Lab', { log: true });
+  private client: LanguageClient | undefined;
+  private info: EngineInfo | undefined;
+  private readonly statusItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
+  private readonly onDidRestartEmitter = new vscode.EventEmitter<void>();
+  /** Fires after the engine (re)started: cached results from the old process are gone. */
+  readonly onDidRestart = this.onDidRestartEmitter.event;
+
+  constructor(private readonly extension: vscode.ExtensionContext) {
+    this.statusItem.command = 'electraLab.showEngineLog';
+  }
+
+  async start(): Promise<void> {
+    const serverModule = this.extension.asAbsolutePath(path.join('dist', 'server.js'));
+    const serverOptions: ServerOptions = {
+      run: { module: serverModule, transport: TransportKind.ipc },
+      debug: { module: serverModule, transport: TransportKind.ipc },
+    };
+    const settings = readSettings();
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: settings.heatmap.languages.map((language) => ({ language })),
+      outputChannel: this.output,
+      initializationOptions: { backend: settings.backend },
+    };
+    this.client = new LanguageClient('electraLab', 'ELECTRA Lab engine', serverOptions, clientOptions);
+    const client = this.client;
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Stopped) this.showStatus('$(error) ELECTRA engine stopped', 'The engine process stopped; run "ELECTRA: Restart Engine".');
+      // The client restarts a crashed engine by itself: ask the new process who it is, and say so.
+      if (e.newState === State.Running && e.oldState === State.Starting && this.info && client === this.client) void this.afterRestart(client);
+    });
+    this.statusItem.show();
+    this.showStatus('$(sync~spin) ELECTRA engine starting', 'Starting the ELECTRA Lab engine');
+    await this.client.start();
+    this.client.onNotification(engineLog, (p) => this.output.appendLine(`[${p.level}] ${p.message}`));
+    this.info = await this.client.sendRequest(engineInfo);
+    this.output.appendLine(`engine ${this.info.pid} backend: ${this.info.backend}`);
+    this.showStatus(`$(pulse) ELECTRA ${this.info.tier}`, `ELECTRA Lab engine: ${this.info.backend}`);
+    this.onDidRestartEmitter.fire();
+  }
+
+  private async afterRestart(client: LanguageClient): Promise<void> {
+    const previous = this.info;
+    this.info = await client.sendRequest(engineInfo);
+    if (previous && previous.pid !== this.info.pid) {
+      this.output.appendLine(`engine restarted (process ${previous.pid} ended; now ${this.info.pid}): ${this.info.backend}`);
+      void vscode.window.showWarningMessage('The ELECTRA Lab engine stopped unexpectedly and was restarted.', 'Open Log').then((c) => c && this.output.show());
+      this.onDidRestartEmitter.fire();
+    }
+  }
+
+  get languageClient(): LanguageClient {
+    if (!this.client) throw new Error('the ELECTRA Lab engine has not started');
+    return this.client;
+  }
+
+  get engine(): EngineInfo | undefined {
+    return this.info;
+  }
+
+  async restart(): Promise<void> {
+    const old = this.client;
+    this.client = undefined;
+    this.info = undefined;
+    await old?.stop().catch(() => undefined);
+    await this.start();
+  }
+
+  private showStatus(text: string, tooltip: string): void {
+    this.statusItem.text = text;
+    this.statusItem.tooltip = tooltip;
+  }
+
+  dispose(): void {
+    void this.client?.stop();
+    this.statusItem.dispose();
+    this.output.dispose();
+    this.onDidRestartEmitter.dispose();
+  }
+}

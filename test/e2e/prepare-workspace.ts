@@ -1,0 +1,38 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * The workspace the integration suite opens: a document, a checkpoint pretrained by the CLI on real text
+ * (the installed packages' READMEs), and the CLI's `heatmap --json` of the document to compare against.
+ */
+export function prepareWorkspace(root: string, dir: string): void {
+  const cli = path.join(root, 'dist', 'cli.js');
+  const corpus = path.join(dir, 'corpus');
+  fs.mkdirSync(corpus, { recursive: true });
+  for (const pkg of ['typescript', 'esbuild', 'fast-glob', 'tsx']) {
+    const readme = path.join(root, 'node_modules', pkg, 'README.md');
+    if (fs.existsSync(readme)) fs.copyFileSync(readme, path.join(corpus, `${pkg}.md`));
+  }
+  const run = path.join(dir, '.electra', 'runs', 'e2e');
+  execFileSync(process.execPath, [cli, 'pretrain', '--corpus', corpus, '--out', run, '--preset', 'tiny', '--steps', '40', '--batch', '8',
+    '--seq', '64', '--vocab-size', '1500', '--save-every', '40', '--log-every', '20'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const checkpoint = path.join(run, 'checkpoints', 'step-40');
+  const doc = path.join(dir, 'doc.md');
+  fs.writeFileSync(doc, [
+    '# Replaced token detection',
+    '',
+    'ELECTRA trains a discriminator to tell, for every token, whether it is the original or a replacement',
+    'sampled from a small generator. Only the discriminator is kept and fine-tuned afterwards.',
+    '',
+    'The heatmap paints each token by the probability that it was replaced.',
+    '',
+  ].join('\n'));
+  const expected = execFileSync(process.execPath, [cli, 'heatmap', '--checkpoint', checkpoint, doc, '--json'], { encoding: 'utf8' });
+  fs.writeFileSync(path.join(dir, 'expected-heatmap.json'), expected);
+  fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(dir, '.vscode', 'settings.json'), JSON.stringify({
+    'electraLab.heatmap.checkpoint': checkpoint,
+    'electraLab.heatmap.debounceMs': 100,
+  }, null, 2));
+}

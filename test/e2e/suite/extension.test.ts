@@ -1,0 +1,101 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Mocha from 'mocha';
+import * as vscode from 'vscode';
+import type { ElectraLabApi } from '../../../src/extension';
+import type { PaintedHeatmap } from '../../../src/client/heatmap';
+
+/** The runner prepares the workspace: doc.md, a trained checkpoint, and the CLI's `heatmap --json` of doc.md. */
+function workspaceFile(name: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('the integration tests need the prepared workspace folder');
+  return path.join(folder.uri.fsPath, name);
+}
+
+function nextPaint(api: ElectraLabApi, uri: vscode.Uri, predicate: (p: PaintedHeatmap) => boolean, what: string): Promise<PaintedHeatmap> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 120_000);
+    const sub = api.heatmap.onDidPaint((p) => {
+      if (p.uri === uri.toString() && predicate(p)) {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(p);
+      }
+    });
+  });
+}
+
+/** Asks the runner (outside the editor) to take a screenshot of the browser, and waits until it has. */
+async function screenshot(name: string): Promise<void> {
+  if (process.env.ELECTRA_E2E_NO_SCREENSHOTS) return; // a runner that cannot take them (test-electron)
+  const request = workspaceFile(`.screenshot-${name}.request`);
+  fs.writeFileSync(request, name);
+  const deadline = Date.now() + 30_000;
+  while (fs.existsSync(request) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+}
+
+export function registerExtensionTests(mocha: Mocha): void {
+  const suite = Mocha.Suite.create(mocha.suite, 'ELECTRA Lab in a real VS Code');
+  let api: ElectraLabApi;
+  const add = (title: string, fn: () => Promise<void>) => suite.addTest(new Mocha.Test(title, fn));
+
+  add('activates, starts the engine process and registers its commands', async () => {
+    const extension = vscode.extensions.getExtension<ElectraLabApi>('electra-lab.electra-lab');
+    assert.ok(extension, 'extension electra-lab.electra-lab is installed');
+    api = await extension.activate();
+    assert.ok(api.engine.engine, 'the engine answered engineInfo');
+    assert.match(api.engine.engine.backend, /^(wasm|cpu|tensorflow)/);
+    const commands = await vscode.commands.getCommands(true);
+    for (const id of ['electraLab.toggleHeatmap', 'electraLab.chooseCheckpoint', 'electraLab.showEngineLog', 'electraLab.restartEngine']) {
+      assert.ok(commands.includes(id), `${id} registered`);
+    }
+  });
+
+  add('paints a heatmap whose probabilities match the CLI heatmap --json for the same checkpoint and text', async () => {
+    const expected = JSON.parse(fs.readFileSync(workspaceFile('expected-heatmap.json'), 'utf8')) as { tokens: { start: number; end: number; p: number }[] };
+    const uri = vscode.Uri.file(workspaceFile('doc.md'));
+    const document = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(document);
+    const painted = nextPaint(api, uri, () => true, 'the first heatmap');
+    await vscode.commands.executeCommand('electraLab.toggleHeatmap');
+    const result = await painted;
+    assert.equal(result.tokens.length, expected.tokens.length);
+    result.tokens.forEach((t, i) => {
+      assert.equal(t.start, expected.tokens[i].start);
+      assert.equal(t.end, expected.tokens[i].end);
+      assert.ok(Math.abs(t.p - expected.tokens[i].p) < 1e-6, `token ${i}: ${t.p} vs CLI ${expected.tokens[i].p}`);
+    });
+    const paintedRanges = result.rangesPerLevel.reduce((a, b) => a + b, 0);
+    assert.ok(paintedRanges > 0, 'some tokens are painted');
+    await screenshot('heatmap');
+  });
+
+  add('an edit triggers a re-score of the new version', async () => {
+    const uri = vscode.Uri.file(workspaceFile('doc.md'));
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())!;
+    const before = editor.document.version;
+    const repainted = nextPaint(api, uri, (p) => p.version > before, 'a re-score after the edit');
+    await editor.edit((b) => b.insert(new vscode.Position(0, 0), 'Freshly typed words. '));
+    const result = await repainted;
+    assert.equal(result.version, editor.document.version);
+    assert.equal(editor.document.getText().slice(result.tokens[0].start, result.tokens[0].end).toLowerCase(), 'freshly'.slice(0, result.tokens[0].end - result.tokens[0].start));
+  });
+
+  add('a killed engine process is restarted and the heatmap comes back', async () => {
+    const uri = vscode.Uri.file(workspaceFile('doc.md'));
+    const oldPid = api.engine.engine!.pid;
+    const restarted = new Promise<void>((resolve) => {
+      const sub = api.engine.onDidRestart(() => {
+        sub.dispose();
+        resolve();
+      });
+    });
+    const repainted = nextPaint(api, uri, () => true, 'a heatmap from the restarted engine');
+    process.kill(oldPid, 'SIGKILL');
+    await restarted;
+    assert.notEqual(api.engine.engine!.pid, oldPid);
+    const result = await repainted;
+    assert.ok(result.tokens.length > 0);
+  });
+}
