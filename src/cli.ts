@@ -24,7 +24,7 @@ const OPTIONS = {
   'embedding-sharing': { type: 'string' }, 'gen-width': { type: 'string' }, 'gen-depth': { type: 'string' },
   lr: { type: 'string' }, 'adam-epsilon': { type: 'string' }, 'clip-norm': { type: 'string' }, warmup: { type: 'string' }, 'save-every': { type: 'string' }, keep: { type: 'string' },
   'log-every': { type: 'string' }, 'sample-every': { type: 'string' }, seed: { type: 'string' },
-  backend: { type: 'string' }, threads: { type: 'string' }, resume: { type: 'boolean' }, checkpoint: { type: 'string' },
+  backend: { type: 'string' }, threads: { type: 'string' }, resume: { type: 'boolean' }, 'progress-json': { type: 'boolean' }, checkpoint: { type: 'string' },
   json: { type: 'boolean' }, split: { type: 'string' }, 'max-examples': { type: 'string' }, verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;

@@ -82,3 +82,34 @@ export interface EngineLogParams {
   message: string;
 }
 export const engineLog = new NotificationType<EngineLogParams>('electra/log');
+
+/** Pretraining from the editor: the engine runs the CLI's trainer in a child process, so a long step never
+ *  stalls heatmap requests and a crash of the run leaves the engine up. */
+export interface PretrainParams {
+  corpus: string[];
+  out: string;
+  preset?: 'tiny' | 'small' | 'base';
+  steps?: number;
+  batch?: number;
+  seq?: number;
+  saveEvery?: number;
+  resume?: boolean;
+  backend?: EngineInitOptions['backend'];
+}
+export interface PretrainStarted {
+  runDir: string;
+}
+export const pretrainStart = new RequestType<PretrainParams, PretrainStarted, void>('electra/pretrainStart');
+/** Stops a run after its current step; it writes a checkpoint first. */
+export const pretrainStop = new RequestType<{ runDir: string }, void, void>('electra/pretrainStop');
+
+/** What a run reports, as it happens (the trainer's events, plus `failed` with its one-line reason). */
+export type RunEvent =
+  | { kind: 'info' | 'warning'; message: string }
+  | { kind: 'step'; step: number; totalSteps: number; loss: number }
+  | { kind: 'metrics'; record: Record<string, number> }
+  | { kind: 'checkpoint'; step: number; dir: string }
+  | { kind: 'done'; step: number; checkpoint: string; stopped: boolean }
+  | { kind: 'failed'; message: string };
+export type RunEventParams = RunEvent & { runDir: string };
+export const runEvent = new NotificationType<RunEventParams>('electra/runEvent');

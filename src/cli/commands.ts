@@ -6,7 +6,7 @@ import { loadCheckpoint } from '../engine/checkpoint/model-io';
 import { scoreText } from '../engine/inference/heatmap';
 import { corruptText } from '../engine/inference/corrupt';
 import { evaluatePretraining } from '../engine/eval/pretraining-eval';
-import { pretrain } from '../engine/pretrain/trainer';
+import { pretrain, type TrainerEvent } from '../engine/pretrain/trainer';
 import { OBJECTIVES } from '../engine/pretrain/objectives';
 import type { PretrainOptions } from '../engine/pretrain/options';
 import { legend, renderCorruption, renderHeatmap } from './render';
@@ -81,7 +81,9 @@ export async function pretrainCommand(flags: Flags, signal: AbortSignal): Promis
     sampleEvery: int(flags, 'sample-every'), keepCheckpoints: int(flags, 'keep'), seed: int(flags, 'seed'),
     backend: str(flags, 'backend') as BackendRequest | undefined,
   };
-  await pretrain(options, progressPrinter(), signal);
+  // --progress-json: one JSON event per line on stdout, for the engine server that runs this as a child.
+  const onEvent = flags['progress-json'] ? (e: TrainerEvent) => process.stdout.write(JSON.stringify(e) + '\n') : progressPrinter();
+  await pretrain(options, onEvent, signal);
 }
 
 /** What `heatmap` and `corrupt` start from: a backend, the text of the file, and the checkpoint. */

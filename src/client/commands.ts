@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { EngineContext } from './context';
 import type { HeatmapController } from './heatmap';
+import { startPretraining } from './pretraining';
+import type { PretrainParams } from '../protocol';
 
 /** Each command is a small factory over the extension's parts (as rust-analyzer's commands.ts). */
 export interface CommandDeps {
@@ -25,7 +27,11 @@ const restartEngine: CommandFactory = ({ engine }) => async () => {
   void vscode.window.showInformationMessage(`ELECTRA Lab engine restarted: ${engine.engine?.backend ?? ''}`);
 };
 
+/** Arguments skip the questions (used by tests and by other commands). */
+const startPretrainingCommand: CommandFactory = ({ engine }) => (args?: unknown) => startPretraining(engine, (args ?? {}) as Partial<PretrainParams>);
+
 export const COMMANDS: Record<string, CommandFactory> = {
+  'electraLab.startPretraining': startPretrainingCommand,
   'electraLab.toggleHeatmap': toggleHeatmap,
   'electraLab.chooseCheckpoint': chooseCheckpoint,
   'electraLab.showEngineLog': showEngineLog,

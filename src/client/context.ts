@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { engineInfo, engineLog, type EngineInfo } from '../protocol';
+import { engineInfo, engineLog, runEvent, type EngineInfo, type RunEventParams } from '../protocol';
 import { readSettings } from './config';
 
 /**
@@ -16,6 +16,9 @@ export class EngineContext implements vscode.Disposable {
   private readonly onDidRestartEmitter = new vscode.EventEmitter<void>();
   /** Fires after the engine (re)started: cached results from the old process are gone. */
   readonly onDidRestart = this.onDidRestartEmitter.event;
+  private readonly onRunEventEmitter = new vscode.EventEmitter<RunEventParams>();
+  /** Progress of pretraining runs the engine launched. */
+  readonly onRunEvent = this.onRunEventEmitter.event;
 
   constructor(private readonly extension: vscode.ExtensionContext) {
     this.statusItem.command = 'electraLab.showEngineLog';
@@ -44,6 +47,7 @@ export class EngineContext implements vscode.Disposable {
     this.showStatus('$(sync~spin) ELECTRA engine starting', 'Starting the ELECTRA Lab engine');
     await this.client.start();
     this.client.onNotification(engineLog, (p) => this.output.appendLine(`[${p.level}] ${p.message}`));
+    this.client.onNotification(runEvent, (e) => this.onRunEventEmitter.fire(e));
     this.info = await this.client.sendRequest(engineInfo);
     this.output.appendLine(`engine ${this.info.pid} backend: ${this.info.backend}`);
     this.showStatus(`$(pulse) ELECTRA ${this.info.tier}`, `ELECTRA Lab engine: ${this.info.backend}`);
@@ -77,6 +81,12 @@ export class EngineContext implements vscode.Disposable {
     await this.start();
   }
 
+  /** The running job's step and loss in the status bar, or just the backend when none runs. */
+  showJob(job: string | undefined): void {
+    const base = `$(pulse) ELECTRA ${this.info?.tier ?? ''}`;
+    this.showStatus(job ? `${base} · ${job}` : base, `ELECTRA Lab engine: ${this.info?.backend ?? 'starting'}`);
+  }
+
   private showStatus(text: string, tooltip: string): void {
     this.statusItem.text = text;
     this.statusItem.tooltip = tooltip;
@@ -87,5 +97,6 @@ export class EngineContext implements vscode.Disposable {
     this.statusItem.dispose();
     this.output.dispose();
     this.onDidRestartEmitter.dispose();
+    this.onRunEventEmitter.dispose();
   }
 }

@@ -4,13 +4,14 @@
  */
 import { createConnection, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { corruptSample, engineInfo, engineLog, heatmapScores, type EngineInitOptions, type EngineInfo, type HeatmapResult } from '../protocol';
+import { corruptSample, engineInfo, engineLog, heatmapScores, pretrainStart, pretrainStop, runEvent, type EngineInitOptions, type EngineInfo, type HeatmapResult } from '../protocol';
 import { initBackend, shutdownBackend } from './backend';
 import { isUserError, UserError } from './errors';
 import { scoreText } from './inference/heatmap';
 import { corruptText } from './inference/corrupt';
 import { OBJECTIVES } from './pretrain/objectives';
 import { CheckpointCache } from './service/checkpoints';
+import { RunManager } from './service/runs';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -18,6 +19,7 @@ const checkpoints = new CheckpointCache();
 /** Scores per document version and checkpoint: a repeated request for an unchanged document is free. */
 const heatmapCache = new Map<string, HeatmapResult>();
 let info: EngineInfo | undefined;
+const runs = new RunManager((runDir, event) => connection.sendNotification(runEvent, { ...event, runDir }));
 
 /** Runs a handler; a user error becomes a one-line response error, anything else too, never a crash. */
 async function guarded<T>(work: () => Promise<T>): Promise<T | ResponseError<void>> {
@@ -71,11 +73,15 @@ connection.onRequest(corruptSample, (params) => guarded(async () => {
   return { ...result, tokens: result.tokens.map((t) => ({ ...t, start: t.start + start, end: t.end + start })) };
 }));
 
+connection.onRequest(pretrainStart, (params) => guarded(async () => ({ runDir: runs.start(params) })));
+connection.onRequest(pretrainStop, (params) => guarded(async () => runs.stop(params.runDir)));
+
 documents.onDidClose((e) => {
   for (const k of heatmapCache.keys()) if (k.startsWith(`${e.document.uri}\n`)) heatmapCache.delete(k);
 });
 
 connection.onShutdown(async () => {
+  runs.dispose();
   await checkpoints.dispose();
   shutdownBackend();
 });

@@ -47,7 +47,7 @@ export function registerExtensionTests(mocha: Mocha): void {
     assert.ok(api.engine.engine, 'the engine answered engineInfo');
     assert.match(api.engine.engine.backend, /^(wasm|cpu|tensorflow)/);
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['electraLab.toggleHeatmap', 'electraLab.chooseCheckpoint', 'electraLab.showEngineLog', 'electraLab.restartEngine']) {
+    for (const id of ['electraLab.startPretraining', 'electraLab.toggleHeatmap', 'electraLab.chooseCheckpoint', 'electraLab.showEngineLog', 'electraLab.restartEngine']) {
       assert.ok(commands.includes(id), `${id} registered`);
     }
   });
@@ -80,6 +80,31 @@ export function registerExtensionTests(mocha: Mocha): void {
     const result = await repainted;
     assert.equal(result.version, editor.document.version);
     assert.equal(editor.document.getText().slice(result.tokens[0].start, result.tokens[0].end).toLowerCase(), 'freshly'.slice(0, result.tokens[0].end - result.tokens[0].start));
+  });
+
+  add('Start Pretraining trains in the engine\'s child process, writes a checkpoint, and heatmaps stay served meanwhile', async () => {
+    const uri = vscode.Uri.file(workspaceFile('doc.md'));
+    const out = workspaceFile(path.join('.electra', 'runs', 'from-editor'));
+    let firstStep!: () => void;
+    const stepping = new Promise<void>((resolve) => (firstStep = resolve));
+    const sub = api.engine.onRunEvent((e) => e.runDir === out && e.kind === 'step' && firstStep());
+    const run = vscode.commands.executeCommand<{ runDir: string; checkpoint?: string; failed?: string }>('electraLab.startPretraining', {
+      corpus: [workspaceFile('corpus')], out, preset: 'tiny', steps: 40, batch: 4, seq: 32, saveEvery: 40,
+    });
+    await stepping;
+    sub.dispose();
+    // While it trains, an edit is re-scored without waiting for the run.
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())!;
+    const before = editor.document.version;
+    const repainted = nextPaint(api, uri, (p) => p.version > before, 'a re-score during training');
+    let runFinished = false;
+    void run.then(() => (runFinished = true));
+    await editor.edit((b) => b.insert(new vscode.Position(0, 0), 'More words. '));
+    await repainted;
+    assert.equal(runFinished, false, 'the heatmap was served while the run was still training');
+    const outcome = await run;
+    assert.equal(outcome.failed, undefined, outcome.failed);
+    assert.ok(outcome.checkpoint && fs.existsSync(path.join(outcome.checkpoint, 'model.safetensors')), 'the run wrote a checkpoint');
   });
 
   add('a killed engine process is restarted and the heatmap comes back', async () => {

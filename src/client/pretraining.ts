@@ -1,0 +1,89 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { pretrainStart, pretrainStop, type PretrainParams, type RunEventParams } from '../protocol';
+import type { EngineContext } from './context';
+
+export interface RunOutcome {
+  runDir: string;
+  checkpoint?: string;
+  stopped: boolean;
+  failed?: string;
+}
+
+const PRESETS = [
+  { label: 'tiny', description: 'a few MB; minutes on a laptop CPU — for trying things out' },
+  { label: 'small', description: 'ELECTRA-Small (14M parameters), the paper\'s small model' },
+  { label: 'base', description: 'ELECTRA-Base (110M parameters): wants a GPU backend' },
+] as const;
+
+/** Asks for what the caller did not give: a corpus glob (with its file count and size), a preset, a step count. */
+async function askParams(given: Partial<PretrainParams>): Promise<PretrainParams | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) {
+    void vscode.window.showErrorMessage('ELECTRA: open a folder first — pretraining reads its text files and writes runs into it.');
+    return undefined;
+  }
+  let corpus = given.corpus;
+  if (!corpus) {
+    const glob = await vscode.window.showInputBox({ title: 'ELECTRA: corpus (a glob in the workspace)', value: '**/*.{md,txt}' });
+    if (!glob) return undefined;
+    const files = await vscode.workspace.findFiles(glob, '**/{node_modules,.git,.electra}/**');
+    let bytes = 0;
+    for (const f of files) bytes += (await vscode.workspace.fs.stat(f)).size;
+    const ok = await vscode.window.showQuickPick([`Train on ${files.length} files (${(bytes / 1e6).toFixed(1)} MB)`, 'Cancel'], { title: 'ELECTRA: corpus' });
+    if (!ok || ok === 'Cancel' || files.length === 0) return undefined;
+    corpus = [path.join(folder.uri.fsPath, glob)];
+  }
+  const preset = given.preset ?? (await vscode.window.showQuickPick([...PRESETS], { title: 'ELECTRA: model size' }))?.label;
+  if (!preset) return undefined;
+  let steps = given.steps;
+  if (!steps) {
+    const answer = await vscode.window.showInputBox({ title: 'ELECTRA: training steps', value: '1000', validateInput: (v) => (/^\d+$/.test(v) && Number(v) > 0 ? undefined : 'a positive whole number') });
+    if (!answer) return undefined;
+    steps = Number(answer);
+  }
+  const runsDir = vscode.workspace.getConfiguration('electraLab').get('runsDirectory', '.electra/runs');
+  const out = given.out ?? path.join(folder.uri.fsPath, runsDir, `${preset}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  return { ...given, corpus, preset, steps, out };
+}
+
+/** Start Pretraining: the run trains in the engine's child process; progress with cancel (= Stop, which checkpoints). */
+export async function startPretraining(engine: EngineContext, given: Partial<PretrainParams> = {}): Promise<RunOutcome | undefined> {
+  const params = await askParams(given);
+  if (!params) return undefined;
+  const { runDir } = await engine.languageClient.sendRequest(pretrainStart, params);
+  engine.output.appendLine(`pretraining into ${runDir}`);
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `ELECTRA pretraining (${params.preset})`, cancellable: true },
+    (progress, token) => new Promise<RunOutcome>((resolve) => {
+      let lastStep = 0;
+      token.onCancellationRequested(() => void engine.languageClient.sendRequest(pretrainStop, { runDir }));
+      const sub = engine.onRunEvent((e: RunEventParams) => {
+        if (e.runDir !== runDir) return;
+        switch (e.kind) {
+          case 'step':
+            progress.report({ increment: ((e.step - lastStep) / e.totalSteps) * 100, message: `step ${e.step}/${e.totalSteps}, loss ${e.loss.toFixed(3)}` });
+            engine.showJob(`step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(2)}`);
+            lastStep = e.step;
+            break;
+          case 'info':
+          case 'warning':
+            engine.output.appendLine(`[${e.kind}] ${e.message}`);
+            break;
+          case 'done':
+          case 'failed':
+            sub.dispose();
+            engine.showJob(undefined);
+            if (e.kind === 'failed') {
+              void vscode.window.showErrorMessage(`ELECTRA pretraining failed: ${e.message}`, 'Open Log').then((c) => c && engine.output.show());
+              resolve({ runDir, stopped: false, failed: e.message });
+            } else {
+              void vscode.window.showInformationMessage(`ELECTRA pretraining ${e.stopped ? 'stopped' : 'finished'} at step ${e.step}: ${e.checkpoint}`);
+              resolve({ runDir, checkpoint: e.checkpoint, stopped: e.stopped });
+            }
+            break;
+        }
+      });
+    }),
+  );
+}
