@@ -47,7 +47,11 @@ export class EngineContext implements vscode.Disposable {
     this.showStatus('$(sync~spin) ELECTRA engine starting', 'Starting the ELECTRA Lab engine');
     await this.client.start();
     this.client.onNotification(engineLog, (p) => this.output.appendLine(`[${p.level}] ${p.message}`));
-    this.client.onNotification(runEvent, (e) => this.onRunEventEmitter.fire(e));
+    this.client.onNotification(runEvent, (e) => {
+      if (e.kind === 'done' || e.kind === 'failed') this.runsInFlight.delete(e.runDir);
+      else this.runsInFlight.add(e.runDir);
+      this.onRunEventEmitter.fire(e);
+    });
     this.info = await this.client.sendRequest(engineInfo);
     this.output.appendLine(`engine ${this.info.pid} backend: ${this.info.backend}`);
     this.showStatus(`$(pulse) ELECTRA ${this.info.tier}`, `ELECTRA Lab engine: ${this.info.backend}`);
@@ -79,6 +83,13 @@ export class EngineContext implements vscode.Disposable {
     this.info = undefined;
     await old?.stop().catch(() => undefined);
     await this.start();
+  }
+
+  private readonly runsInFlight = new Set<string>();
+
+  /** Runs this window started that have not ended (Stop Run picks from them). */
+  activeRuns(): string[] {
+    return [...this.runsInFlight];
   }
 
   /** The running job's step and loss in the status bar, or just the backend when none runs. */

@@ -18,6 +18,7 @@ const PRESETS = [
 
 /** Asks for what the caller did not give: a corpus glob (with its file count and size), a preset, a step count. */
 async function askParams(given: Partial<PretrainParams>): Promise<PretrainParams | undefined> {
+  if (given.resume && given.out) return { corpus: [], ...given } as PretrainParams; // a resumed run keeps its recorded options
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
     void vscode.window.showErrorMessage('ELECTRA: open a folder first — pretraining reads its text files and writes runs into it.');
@@ -37,7 +38,7 @@ async function askParams(given: Partial<PretrainParams>): Promise<PretrainParams
   const preset = given.preset ?? (await vscode.window.showQuickPick([...PRESETS], { title: 'ELECTRA: model size' }))?.label;
   if (!preset) return undefined;
   let steps = given.steps;
-  if (!steps) {
+  if (!steps && !given.resume) {
     const answer = await vscode.window.showInputBox({ title: 'ELECTRA: training steps', value: '1000', validateInput: (v) => (/^\d+$/.test(v) && Number(v) > 0 ? undefined : 'a positive whole number') });
     if (!answer) return undefined;
     steps = Number(answer);
@@ -54,7 +55,7 @@ export async function startPretraining(engine: EngineContext, given: Partial<Pre
   const { runDir } = await engine.languageClient.sendRequest(pretrainStart, params);
   engine.output.appendLine(`pretraining into ${runDir}`);
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `ELECTRA pretraining (${params.preset})`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: params.resume ? `ELECTRA: resuming ${path.basename(params.out)}` : `ELECTRA pretraining (${params.preset})`, cancellable: true },
     (progress, token) => new Promise<RunOutcome>((resolve) => {
       let lastStep = 0;
       token.onCancellationRequested(() => void engine.languageClient.sendRequest(pretrainStop, { runDir }));
@@ -86,4 +87,28 @@ export async function startPretraining(engine: EngineContext, given: Partial<Pre
       });
     }),
   );
+}
+
+/** Run folders under the workspace's runs directory (those with a run.json), newest first. */
+export async function findRuns(): Promise<string[]> {
+  const runsDir = vscode.workspace.getConfiguration('electraLab').get('runsDirectory', '.electra/runs');
+  const files = await vscode.workspace.findFiles(`${runsDir}/*/run.json`);
+  return files.map((f) => path.dirname(f.fsPath)).sort().reverse();
+}
+
+/** Resume Run: continue a run from its last checkpoint (same data order), optionally with more steps. */
+export async function resumePretraining(engine: EngineContext, given: { out?: string; steps?: number } = {}): Promise<RunOutcome | undefined> {
+  const out = given.out ?? (await vscode.window.showQuickPick(await findRuns(), { title: 'ELECTRA: resume which run?' }));
+  if (!out) return undefined;
+  return startPretraining(engine, { corpus: [], steps: given.steps, out, resume: true });
+}
+
+/** Stop Run: the run writes a checkpoint after its current step and ends. */
+export async function stopPretraining(engine: EngineContext, runDir: string | undefined): Promise<void> {
+  const target = runDir ?? engine.activeRuns()[0];
+  if (!target) {
+    void vscode.window.showInformationMessage('ELECTRA: no pretraining run is active.');
+    return;
+  }
+  await engine.languageClient.sendRequest(pretrainStop, { runDir: target });
 }

@@ -31,7 +31,10 @@ export class RunManager {
     let lastError = '';
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
-        this.onEvent(runDir, JSON.parse(line) as RunEvent);
+        const event = JSON.parse(line) as RunEvent;
+        // The run is over once it says so (the process then exits): the same folder may be resumed at once.
+        if (event.kind === 'done' && this.running.get(runDir) === child) this.running.delete(runDir);
+        this.onEvent(runDir, event);
       } catch {
         // Not an event line: nothing the editor needs.
       }
@@ -40,7 +43,7 @@ export class RunManager {
       if (line.trim()) lastError = line.replace(/^electra-lab: /, '');
     });
     child.on('exit', (code) => {
-      this.running.delete(runDir);
+      if (this.running.get(runDir) === child) this.running.delete(runDir);
       if (code !== 0) this.onEvent(runDir, { kind: 'failed', message: lastError || `the training process exited with code ${code}` });
     });
     return runDir;

@@ -47,7 +47,7 @@ export function registerExtensionTests(mocha: Mocha): void {
     assert.ok(api.engine.engine, 'the engine answered engineInfo');
     assert.match(api.engine.engine.backend, /^(wasm|cpu|tensorflow)/);
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['electraLab.startPretraining', 'electraLab.toggleHeatmap', 'electraLab.chooseCheckpoint', 'electraLab.showEngineLog', 'electraLab.restartEngine']) {
+    for (const id of ['electraLab.startPretraining', 'electraLab.stopRun', 'electraLab.resumeRun', 'electraLab.toggleHeatmap', 'electraLab.chooseCheckpoint', 'electraLab.showEngineLog', 'electraLab.restartEngine']) {
       assert.ok(commands.includes(id), `${id} registered`);
     }
   });
@@ -105,6 +105,28 @@ export function registerExtensionTests(mocha: Mocha): void {
     const outcome = await run;
     assert.equal(outcome.failed, undefined, outcome.failed);
     assert.ok(outcome.checkpoint && fs.existsSync(path.join(outcome.checkpoint, 'model.safetensors')), 'the run wrote a checkpoint');
+  });
+
+  add('Resume Run continues the run from its last checkpoint; Stop Run ends a run with a checkpoint', async () => {
+    const out = workspaceFile(path.join('.electra', 'runs', 'from-editor'));
+    const resumed = await vscode.commands.executeCommand<{ checkpoint?: string; failed?: string }>('electraLab.resumeRun', { out, steps: 50 });
+    assert.equal(resumed.failed, undefined, resumed.failed);
+    assert.equal(path.basename(resumed.checkpoint ?? ''), 'step-50');
+
+    const long = workspaceFile(path.join('.electra', 'runs', 'to-stop'));
+    let stepped!: () => void;
+    const stepping = new Promise<void>((resolve) => (stepped = resolve));
+    const sub = api.engine.onRunEvent((e) => e.runDir === long && e.kind === 'step' && e.step >= 2 && stepped());
+    const run = vscode.commands.executeCommand<{ checkpoint?: string; stopped: boolean; failed?: string }>('electraLab.startPretraining', {
+      corpus: [workspaceFile('corpus')], out: long, preset: 'tiny', steps: 5000, batch: 4, seq: 32, saveEvery: 5000,
+    });
+    await stepping;
+    sub.dispose();
+    await vscode.commands.executeCommand('electraLab.stopRun', long);
+    const outcome = await run;
+    assert.equal(outcome.failed, undefined, outcome.failed);
+    assert.equal(outcome.stopped, true);
+    assert.ok(outcome.checkpoint && fs.existsSync(path.join(outcome.checkpoint, 'model.safetensors')), 'Stop wrote a checkpoint');
   });
 
   add('a killed engine process is restarted and the heatmap comes back', async () => {
