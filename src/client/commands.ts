@@ -47,7 +47,19 @@ const startPretrainingCommand: CommandFactory = ({ engine }) => (args?: unknown)
 const resumeRun: CommandFactory = ({ engine }) => (args?: unknown) => resumePretraining(engine, (args ?? {}) as { out?: string; steps?: number });
 const stopRun: CommandFactory = ({ engine }) => (runDir?: unknown) => stopPretraining(engine, typeof runDir === 'string' ? runDir : undefined);
 
+/** From the Runs view: a checkpoint node (or a folder path) becomes the heatmap's checkpoint. */
+const useCheckpointForHeatmap: CommandFactory = ({ heatmap }) => async (node?: unknown) => {
+  const dir = typeof node === 'string' ? node : (node as { dir?: string } | undefined)?.dir;
+  if (!dir) return;
+  await vscode.workspace.getConfiguration('electraLab').update('heatmap.checkpoint', dir, vscode.ConfigurationTarget.Workspace);
+  if (!heatmap.isEnabled) heatmap.setEnabled(true);
+  else heatmap.refreshVisible();
+};
+const resumeRunFromTree: CommandFactory = ({ engine }) => (node?: unknown) => resumePretraining(engine, { out: (node as { dir?: string } | undefined)?.dir });
+
 export const COMMANDS: Record<string, CommandFactory> = {
+  'electraLab.useCheckpointForHeatmap': useCheckpointForHeatmap,
+  'electraLab.resumeRunFromTree': resumeRunFromTree,
   'electraLab.startPretraining': startPretrainingCommand,
   'electraLab.resumeRun': resumeRun,
   'electraLab.stopRun': stopRun,

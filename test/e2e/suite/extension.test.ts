@@ -129,6 +129,21 @@ export function registerExtensionTests(mocha: Mocha): void {
     assert.ok(outcome.checkpoint && fs.existsSync(path.join(outcome.checkpoint, 'model.safetensors')), 'Stop wrote a checkpoint');
   });
 
+  add('the Runs view lists runs from the editor and from the CLI with their checkpoints; one click puts a checkpoint on the heatmap', async () => {
+    const runs = await api.runs.getChildren();
+    const names = runs.map((r) => (r.kind === 'run' ? r.label : ''));
+    for (const name of ['e2e', 'from-editor', 'to-stop']) assert.ok(names.includes(name), `run ${name} listed (got ${names.join(', ')})`);
+    const fromEditor = runs.find((r) => r.kind === 'run' && r.label === 'from-editor')!;
+    const checkpoints = await api.runs.getChildren(fromEditor);
+    assert.deepEqual(checkpoints.map((c) => (c.kind === 'checkpoint' ? c.step : -1)), [50, 40]);
+    assert.match(checkpoints[0].description, /loss \d/);
+    const uri = vscode.Uri.file(workspaceFile('doc.md'));
+    const repainted = nextPaint(api, uri, () => true, 'a heatmap from the chosen checkpoint');
+    await vscode.commands.executeCommand('electraLab.useCheckpointForHeatmap', checkpoints[0]);
+    await repainted;
+    assert.equal(vscode.workspace.getConfiguration('electraLab').get('heatmap.checkpoint'), checkpoints[0].dir);
+  });
+
   add('a killed engine process is restarted and the heatmap comes back', async () => {
     const uri = vscode.Uri.file(workspaceFile('doc.md'));
     const oldPid = api.engine.engine!.pid;
