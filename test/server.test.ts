@@ -58,6 +58,9 @@ test('the engine language server scores an open document exactly as the CLI heat
     const sample = await connection.sendRequest(corruptSample, { uri, version: 2, checkpoint, seed: 1 });
     assert.equal(sample.tokens.length, changed.tokens.length);
     await assert.rejects(connection.sendRequest(heatmapScores, { uri, version: 2, checkpoint: tempDir('not-a-checkpoint') }), /config\.json|checkpoint/);
+    const huge = 'file:///huge.txt';
+    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: huge, languageId: 'plaintext', version: 1, text: 'word '.repeat(60_000) } });
+    await assert.rejects(connection.sendRequest(heatmapScores, { uri: huge, version: 1, checkpoint }), /300,000 characters.*up to 200,000/);
     assert.equal(child.exitCode, null, 'a bad request does not kill the engine');
 
     await connection.sendRequest('shutdown');

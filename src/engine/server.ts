@@ -19,6 +19,8 @@ const checkpoints = new CheckpointCache();
 /** Scores per document version and checkpoint: a repeated request for an unchanged document is free. */
 const heatmapCache = new Map<string, HeatmapResult>();
 let info: EngineInfo | undefined;
+/** Whole-document scoring past this size would keep the engine busy for minutes: refuse it clearly instead. */
+const MAX_HEATMAP_CHARS = 200_000;
 const runs = new RunManager((runDir, event) => connection.sendNotification(runEvent, { ...event, runDir }));
 
 /** Runs a handler; a user error becomes a one-line response error, anything else too, never a crash. */
@@ -53,6 +55,10 @@ connection.onRequest(heatmapScores, (params) => guarded(async () => {
   const key = `${params.uri}\n${params.version}\n${params.checkpoint}`;
   const cached = heatmapCache.get(key);
   if (cached) return { ...cached, elapsedMs: 0 };
+  const length = doc.getText().length;
+  if (length > MAX_HEATMAP_CHARS) {
+    throw new UserError(`the document has ${length.toLocaleString('en')} characters; the heatmap scores documents up to ${MAX_HEATMAP_CHARS.toLocaleString('en')} — split it, or score a part with the CLI (electra-lab heatmap)`);
+  }
   const checkpoint = await checkpoints.get(params.checkpoint);
   const started = performance.now();
   const tokens = scoreText(checkpoint.model, checkpoint.tokenizer, doc.getText());
