@@ -7,6 +7,10 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../src/engine/backend';
 import { isUserError } from '../src/engine/errors';
+import { preferTransposedProduct } from '../src/engine/backend/wasm-kernels';
+import { kernelModuleBytes, setSimdKernelsEnabled, simdKernelsOf } from '../src/engine/backend/wasm-simd';
+import { fusedGumbelArgmax, fusedSoftmaxCrossEntropy, setFusedOpsEnabled } from '../src/engine/backend/fused-ops';
+import { DropoutSeeds, dropout, dropoutMask, gelu, layerNorm, uniformNoise } from '../src/engine/model/layers';
 
 const REL_TOL = 1e-4;
 
@@ -282,4 +286,179 @@ test('shutdownBackend before any backend started leaves cpu usable (it must not 
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^3$/m);
+});
+
+// ---- Transpose, Cast, SIMD column sums, the transposed matmul formulation, fused GELU/LayerNorm/dropout ----
+
+/** Runs the same comparison with the SIMD kernels on, then off (the JS fallbacks). */
+async function withAndWithoutSimd(label: string, f: () => tf.Tensor[]): Promise<void> {
+  await assertSameOnWasmAndCpu(`${label} (SIMD)`, f);
+  setSimdKernelsEnabled(false);
+  try {
+    await assertSameOnWasmAndCpu(`${label} (JS fallback)`, f);
+  } finally {
+    setSimdKernelsEnabled(true);
+  }
+}
+
+test('the SIMD kernel module assembles and validates (shared and unshared memory)', async () => {
+  await initBackend('wasm');
+  for (const shared of [false, true]) {
+    assert.ok((globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(kernelModuleBytes(shared)), `shared=${shared}`);
+  }
+  await tf.setBackend('wasm');
+  assert.ok(simdKernelsOf(tf.backend() as never), 'the kernels run on the wasm backend here');
+  assert.equal(tf.getKernel('Transpose', 'wasm')?.kernelFunc.name, 'fastTranspose');
+  assert.equal(tf.getKernel('Cast', 'wasm')?.kernelFunc.name, 'fastCast');
+});
+
+test('Transpose equals cpu for every permutation kind, float32 and int32, with gradients', async () => {
+  const cases: [number[], number[]][] = [
+    [[5, 7], [1, 0]], [[36, 44], [1, 0]], [[37, 45], [1, 0]], [[64, 130], [1, 0]],
+    [[3, 5, 6], [0, 2, 1]], [[2, 33, 17], [0, 2, 1]],
+    [[4, 6, 3, 8], [0, 2, 1, 3]], [[2, 9, 5, 3], [0, 2, 1, 3]],
+    [[6, 5, 8], [1, 0, 2]], [[2, 3, 4], [2, 0, 1]], [[2, 3, 4, 5], [3, 1, 2, 0]],
+  ];
+  await withAndWithoutSimd('transposes', () => cases.flatMap(([shape, perm], i) => {
+    const x = rand(shape, 40 + i);
+    const w = rand(perm.map((ax) => shape[ax]), 60 + i);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.transpose(t, perm), w)))(x);
+    const ints = tf.cast(tf.mul(x, 1000), 'int32');
+    return [tf.transpose(x, perm), g, tf.cast(tf.transpose(ints, perm), 'float32')];
+  }));
+});
+
+test('Transpose that moves no data, and Cast to the same dtype, share memory (and stay valid)', async () => {
+  await tf.setBackend('wasm');
+  const before = tf.backend().numDataIds();
+  const x = rand([8, 1, 6, 5], 70);
+  const values = Array.from(x.dataSync());
+  const moved = tf.transpose(x, [0, 2, 1, 3]);
+  const same = tf.transpose(x, [0, 1, 2, 3]);
+  const cast = tf.cast(x, 'float32');
+  assert.deepEqual(moved.shape, [8, 6, 1, 5]);
+  assert.equal(tf.backend().numDataIds(), before + 1, 'no copies');
+  x.dispose();
+  for (const t of [moved, same, cast]) assert.deepEqual(Array.from(t.dataSync()), values);
+  tf.dispose([moved, same, cast]);
+  assert.equal(tf.backend().numDataIds(), before);
+  const ints = tf.cast(tf.tensor([1.7, -2.2, 3.9]), 'int32');
+  assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3], 'casts that change dtype still convert');
+  ints.dispose();
+});
+
+test('leading-axis Sum (SIMD column sums) equals cpu for widths around multiples of 4 and 16', async () => {
+  await withAndWithoutSimd('column sums', () => [[64, 36], [33, 17], [9, 16], [5, 3], [2, 6, 20]].map((shape, i) => tf.sum(rand(shape, 80 + i), shape.length === 3 ? [0, 1] : 0)));
+});
+
+test('matMul through the transposed formulation (packing the smaller operand) equals cpu, with gradients', async () => {
+  // Shapes like the FFN-out weight gradient and the generator's vocabulary head, scaled down.
+  assert.ok(preferTransposedProduct(8, 64, 40, true, false), 'Aᵀ·B with a wide B');
+  assert.ok(preferTransposedProduct(8, 16, 300, false, true), 'A·Bᵀ with a tall B (vocabulary head)');
+  assert.ok(!preferTransposedProduct(1024, 256, 256, false, true), 'forward linear stays direct');
+  assert.ok(!preferTransposedProduct(1024, 1024, 256, true, false), 'FFN-in weight gradient stays direct');
+  await withAndWithoutSimd('transposed product', () => [
+    ...matMulWithGrads([64, 8], [64, 40], true, false)(),
+    ...matMulWithGrads([8, 16], [300, 16], false, true)(),
+    ...matMulWithGrads([64, 10], [40, 64], true, true)(),
+  ]);
+});
+
+test('fused GELU, LayerNorm and dropout equal the tfjs-op versions on cpu: values and gradients', async () => {
+  const f = () => {
+    const x = tf.concat([tf.reshape(rand([3, 7, 5], 90), [105]), tf.tensor([-40, -9, -4.5, -1e-3, 0, 2e-3, 3.9, 4.2, 12, 30])]);
+    const xg = tf.mul(x, 3);
+    const w = rand([115], 91);
+    const [geluGrad] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), w)))([xg]);
+    const out: tf.Tensor[] = [gelu(xg), geluGrad];
+    for (const [shape, seed] of [[[6, 12], 92], [[2, 3, 64], 93], [[5, 10], 94]] as [number[], number][]) {
+      const h = shape[shape.length - 1];
+      const [xs, gamma, beta, dy] = [rand(shape, seed), tf.add(rand([h], seed + 1), 1), rand([h], seed + 2), rand(shape, seed + 3)];
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, g, b, 1e-12), dy)))([tf.mul(xs, 5), gamma, beta]);
+      out.push(layerNorm(tf.mul(xs, 5), gamma, beta, 1e-12), ...grads);
+    }
+    for (const n of [37, 64, 1001]) {
+      const xs = rand([n], 95 + n);
+      const seeds = new DropoutSeeds(n);
+      const dropped = dropout(xs, 0.1, seeds);
+      const dy = rand([n], 96);
+      const [dx] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(dropout(t, 0.1, new DropoutSeeds(n)), dy)))([xs]);
+      out.push(dropped, dx);
+    }
+    return out;
+  };
+  await assertSameOnWasmAndCpu('fused ops', f);
+  // The wasm run really used the fused kernels (and the tfjs ops when fused ops are off).
+  await tf.setBackend('wasm');
+  const names = async () => new Set((await tf.profile(() => { tf.dispose(f()); return tf.scalar(0); })).kernels.map((k) => k.name));
+  const fused = await names();
+  for (const k of ['ElectraGelu', 'ElectraGeluGrad', 'ElectraLayerNorm', 'ElectraLayerNormGrad', 'ElectraDropout']) assert.ok(fused.has(k), `${k} ran`);
+  setFusedOpsEnabled(false);
+  try {
+    assert.ok(!(await names()).has('ElectraGelu'), 'off: tfjs ops');
+    await assertSameOnWasmAndCpu('tfjs-op versions on wasm', f);
+  } finally {
+    setFusedOpsEnabled(true);
+  }
+});
+
+test('dropout keeps the share of elements it should, with the same mask for the same seed', () => {
+  const n = 200_000;
+  const a = dropoutMask(n, 0.1, 7);
+  const b = dropoutMask(n, 0.1, 7);
+  const c = dropoutMask(n, 0.1, 8);
+  const kept = a.reduce((s, v) => s + (v > 0 ? 1 : 0), 0) / n;
+  assert.ok(Math.abs(kept - 0.9) < 0.005, `kept ${kept}`);
+  assert.ok(a.every((v) => v === 0 || v === Math.fround(1 / 0.9)));
+  assert.deepEqual(a, b);
+  assert.ok(a.some((v, i) => v !== c[i]), 'another seed, another mask');
+  const u = uniformNoise(n, 3);
+  const mean = u.reduce((s, v) => s + v, 0) / n;
+  assert.ok(u.every((v) => v >= 0 && v < 1) && Math.abs(mean - 0.5) < 0.005, `uniform mean ${mean}`);
+});
+
+test('fused softmax cross-entropy and Gumbel-max sampling equal the tfjs-op versions on cpu', async () => {
+  const shapes: [number, number][] = [[6, 37], [3, 4], [5, 64], [4, 301]];
+  const f = () => shapes.flatMap(([rows, vocab], i) => {
+    const logits = tf.mul(rand([rows, vocab], 100 + i), 8) as tf.Tensor2D;
+    const labels = tf.tensor1d(Array.from({ length: rows }, (_, r) => (r * 7 + i) % vocab), 'int32');
+    const w = rand([rows], 110 + i);
+    const lossOf = (l: tf.Tensor) => {
+      const fused = fusedSoftmaxCrossEntropy(l as tf.Tensor2D, labels);
+      return fused ?? tf.neg(tf.sum(tf.mul(tf.logSoftmax(l), tf.oneHot(labels, vocab)), -1));
+    };
+    const [grad] = tf.grads((l: tf.Tensor) => tf.sum(tf.mul(lossOf(l), w)))([logits]);
+    const out: tf.Tensor[] = [lossOf(logits), grad];
+    for (const temperature of [1, 0.7]) {
+      const fused = fusedGumbelArgmax(logits, 1234 + i, temperature);
+      const gumbel = tf.neg(tf.log(tf.neg(tf.log(tf.tensor(uniformNoise(logits.size, 1234 + i), logits.shape)))));
+      const samples = fused?.samples ?? tf.argMax(tf.add(temperature === 1 ? logits : tf.div(logits, temperature), gumbel), -1);
+      const predictions = fused?.predictions ?? tf.argMax(logits, -1);
+      out.push(tf.cast(samples, 'float32'), tf.cast(predictions, 'float32'));
+    }
+    return out;
+  });
+  await assertSameOnWasmAndCpu('softmax cross-entropy and sampling', f);
+  await tf.setBackend('wasm');
+  const ran = new Set((await tf.profile(() => { tf.dispose(f()); return tf.scalar(0); })).kernels.map((k) => k.name));
+  for (const k of ['ElectraSoftmaxCrossEntropy', 'ElectraSoftmaxCrossEntropyGrad', 'ElectraGumbelArgmax']) assert.ok(ran.has(k), `${k} ran`);
+  await runOn('wasm', () => {
+    assert.throws(() => fusedSoftmaxCrossEntropy(tf.zeros([2, 8]) as tf.Tensor2D, tf.tensor1d([1, 8], 'int32')), /label 8 is not in \[0, 7\]/);
+    return [];
+  });
+});
+
+test('GatherV2 (row copies) equals cpu, with gradients, and rejects out-of-range indices like the stock kernel', async () => {
+  await assertSameOnWasmAndCpu('gathers', () => {
+    const table = rand([12, 5], 120);
+    const ids = tf.tensor2d([[0, 11, 3], [3, 3, 7]], [2, 3], 'int32');
+    const ints = tf.cast(tf.mul(table, 100), 'int32');
+    const w = rand([2, 3, 5], 121);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), w)))(table);
+    return [tf.gather(table, ids), tf.cast(tf.gather(ints, ids), 'float32'), tf.gather(table, tf.tensor1d([4, 0], 'int32'), 1), g, tf.gather(rand([30], 122), tf.tensor1d([29, 0, 5], 'int32'))];
+  });
+  await runOn('wasm', () => {
+    assert.throws(() => tf.gather(tf.zeros([4, 2]), tf.tensor1d([4], 'int32')), /GatherV2: the index value 4 is not in \[0, 3\]/);
+    return [];
+  });
 });

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ElectraModel } from '../model/electra';
 import type { ElectraNetwork, EncoderInputs } from '../model/network';
-import type { DropoutSeeds } from '../model/layers';
+import { uniformNoise, type DropoutSeeds } from '../model/layers';
+import { fusedGumbelArgmax, fusedSoftmaxCrossEntropy } from '../backend/fused-ops';
 import type { Batch } from './batch';
 import type { MaskedBatch } from './masking';
 
@@ -34,12 +35,19 @@ export type GeneratorKept = {
 function maskedLm(network: ElectraNetwork, batch: Batch, inputIds: Int32Array, masked: MaskedBatch, seeds?: DropoutSeeds) {
   const hidden = network.encode(encoderInputs(batch, inputIds), seeds);
   const logits = network.generatorLogits(hidden, tf.tensor1d(masked.flatPositions, 'int32'));
-  const vocab = logits.shape[1];
-  const logProbs = tf.logSoftmax(logits);
-  const nll = tf.neg(pickPerRow(logProbs, tf.tensor1d(masked.labels, 'int32')));
+  const nll = softmaxCrossEntropy(logits, tf.tensor1d(masked.labels, 'int32'));
   const weights = tf.tensor1d(masked.weights);
   const loss = tf.div(tf.sum(tf.mul(nll, weights)), tf.add(tf.sum(weights), 1e-6)) as tf.Scalar;
-  return { loss, logits, logProbs, vocab };
+  return { loss, logits };
+}
+
+/**
+ * −log softmax(logits)[r, columns[r]] per row. On wasm one fused kernel each way (fused-ops.ts): over the
+ * generator's [slots, 30522] logits, logSoftmax + a gather cost ~10 kernels and a dense [slots, vocab]
+ * gradient of the gather; elsewhere those tfjs ops.
+ */
+function softmaxCrossEntropy(logits: tf.Tensor2D, columns: tf.Tensor1D): tf.Tensor1D {
+  return fusedSoftmaxCrossEntropy(logits, columns) ?? (tf.neg(pickPerRow(tf.logSoftmax(logits), columns)) as tf.Tensor1D);
 }
 
 /** values[r, columns[r]] for every row r, by a flat gather: cheaper than a [rows, vocab] one-hot product. */
@@ -49,21 +57,31 @@ function pickPerRow(values: tf.Tensor2D, columns: tf.Tensor1D): tf.Tensor1D {
   return tf.gather(tf.reshape(values, [-1]), flat) as tf.Tensor1D;
 }
 
+/**
+ * Gumbel-max draws from softmax(logits / T) per row, g = −log(−log u) with u from `uniformNoise` (a JS hash:
+ * same seed → same draws on every backend; u ∈ [0, 1), so g = +∞ cannot happen, and u = 0 gives g = −∞,
+ * never chosen: no epsilons), and the plain argmax. On wasm one fused pass (fused-ops.ts, the same draws)
+ * instead of ~8 kernels over [slots, vocab].
+ */
+function sampleAndPredict(logits: tf.Tensor2D, seed: number, temperature: number): { samples: tf.Tensor1D; predictions: tf.Tensor1D } {
+  const fused = fusedGumbelArgmax(logits, seed, temperature);
+  if (fused) return fused;
+  const uniform = tf.tensor(uniformNoise(logits.size, seed), logits.shape, 'float32');
+  const gumbel = tf.neg(tf.log(tf.neg(tf.log(uniform))));
+  const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
+  return { samples: tf.argMax(tf.add(scaled, gumbel), -1) as tf.Tensor1D, predictions: tf.argMax(logits, -1) as tf.Tensor1D };
+}
+
 export function generatorPass(
   model: ElectraModel,
   batch: Batch,
   masked: MaskedBatch,
   options: { seeds?: DropoutSeeds; samplingSeed: number; temperature: number },
 ): { loss: tf.Scalar; kept: GeneratorKept } {
-  const { loss, logits, logProbs } = maskedLm(model.generator!, batch, masked.maskedIds, masked, options.seeds);
-  // Gumbel-max: argmax(logits / T + g), g = −log(−log u), is a draw from softmax(logits / T). u = 0
-  // gives g = −∞ (never chosen), which is harmless, so no epsilons: this runs over [slots, vocab].
-  const uniform = tf.randomUniform(logits.shape, 0, 1, 'float32', options.samplingSeed);
-  const gumbel = tf.neg(tf.log(tf.neg(tf.log(uniform))));
-  const scaled = options.temperature === 1 ? logits : tf.div(logits, options.temperature);
-  const samples = tf.argMax(tf.add(scaled, gumbel), -1) as tf.Tensor1D;
-  const sampleProbs = tf.exp(pickPerRow(logProbs, samples)) as tf.Tensor1D;
-  const predictions = tf.argMax(logits, -1) as tf.Tensor1D;
+  const { loss, logits } = maskedLm(model.generator!, batch, masked.maskedIds, masked, options.seeds);
+  // Sampling and the sample's probability sit off the loss's path: no gradient flows through them.
+  const { samples, predictions } = sampleAndPredict(logits, options.samplingSeed, options.temperature);
+  const sampleProbs = tf.exp(tf.neg(softmaxCrossEntropy(logits, samples))) as tf.Tensor1D;
   return { loss, kept: { predictions: tf.keep(predictions), samples: tf.keep(samples), sampleProbs: tf.keep(sampleProbs) } };
 }
 
