@@ -57,20 +57,29 @@ export interface CorruptParams {
   start?: number;
   end?: number;
 }
-export interface CorruptToken {
+/** One token of a corruption sample (also a samples.jsonl row's token and the `corrupt` command's output). */
+export interface CorruptionToken {
   original: string;
+  /** What the generator saw: "[MASK]" or the original (the 15% of selected positions kept as is). */
   input: string;
   selected: boolean;
+  /** What the main model saw at this position. */
   sampled: string;
+  /** Generator's probability of its sample (selected positions only). */
   sampleProb?: number;
   replaced: boolean;
+  /** Discriminator's P(replaced), and its raw logit (absent for objectives without a replaced-token head). */
   p?: number;
   logit?: number;
+}
+/** A corruption token with its UTF-16 span in the text. */
+export interface CorruptToken extends CorruptionToken {
   start: number;
   end: number;
 }
 export interface CorruptResult {
   tokens: CorruptToken[];
+  /** Replaced tokens the discriminator caught, missed, and originals it flagged, at P > threshold. */
   counts: { truePositives: number; falsePositives: number; falseNegatives: number; trueNegatives: number };
   truncated: boolean;
 }

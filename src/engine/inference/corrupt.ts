@@ -5,14 +5,11 @@ import { padBatch } from '../pretrain/batch';
 import { maskBatch, maxPredictionsFor } from '../pretrain/masking';
 import { OBJECTIVES, type Objective } from '../pretrain/objectives';
 import { pretrainingStep } from '../pretrain/step';
-import { corruptionSample, type CorruptionToken } from '../pretrain/samples';
+import { corruptionSample } from '../pretrain/samples';
+import type { CorruptResult } from '../../protocol';
 
-export interface CorruptionResult {
-  tokens: (CorruptionToken & { start: number; end: number })[];
-  /** Replaced tokens the discriminator caught, missed, and originals it flagged, at P > threshold. */
-  counts: { truePositives: number; falsePositives: number; falseNegatives: number; trueNegatives: number };
-  truncated: boolean;
-}
+/** The protocol's corruption result: the engine server returns it as is. */
+export type CorruptionResult = CorruptResult;
 
 /**
  * One corruption sample of a text, the way pretraining makes them: mask 15%, let the generator

@@ -1,21 +1,8 @@
 import type { WordPieceTokenizer } from '../tokenizer';
 import type { StepOutcome } from './step';
+import type { CorruptionToken } from '../../protocol';
 
-/** One token of a corruption sample, as samples.jsonl and the `corrupt` command show it. */
-export interface CorruptionToken {
-  original: string;
-  /** What the generator saw: "[MASK]" or the original (the 15% of selected positions kept as is). */
-  input: string;
-  selected: boolean;
-  /** What the main model saw at this position. */
-  sampled: string;
-  /** Generator's probability of its sample (selected positions only). */
-  sampleProb?: number;
-  replaced: boolean;
-  /** Discriminator's P(replaced), and its raw logit (absent for objectives without a replaced-token head). */
-  p?: number;
-  logit?: number;
-}
+export type { CorruptionToken };
 
 /** Row `row` of a step's outcome as a list of tokens (padding dropped). */
 export function corruptionSample(out: StepOutcome, tokenizer: WordPieceTokenizer, row: number, length: number, originalIds: Int32Array): CorruptionToken[] {
