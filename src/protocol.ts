@@ -122,3 +122,126 @@ export type RunEvent =
   | { kind: 'failed'; message: string };
 export type RunEventParams = RunEvent & { runDir: string };
 export const runEvent = new NotificationType<RunEventParams>('electra/runEvent');
+
+// ─── Checkpoint evaluation (engine) ──────────────────────────────────────────────────────────────────
+
+export interface EvaluateParams {
+  checkpoint: string;
+  /** Held-out text: absent = the corpus of the run that made the checkpoint (its run.json). */
+  corpus?: string[];
+  /** `heldout`: the part of the corpus pretraining never trained on; `all`: every example. */
+  split?: 'heldout' | 'all';
+  maxExamples?: number;
+  /** Evaluate even when a cached result for the same settings exists. */
+  force?: boolean;
+}
+/** Fine-tuning results found next to a checkpoint (written by `electra-lab finetune`). */
+export interface FinetuneSummary {
+  task: string;
+  /** accuracy, f1, mcc, pearson, spearman, … — whichever the task's kind reports. */
+  metrics: Record<string, number>;
+}
+export interface CheckpointEvaluation {
+  checkpoint: string;
+  step: number;
+  /** Run folder name ("" for a checkpoint outside a run). */
+  run: string;
+  split: 'heldout' | 'all';
+  corpus: string[];
+  examples: number;
+  tokens: number;
+  /** loss, masked_lm_accuracy, sampled_masked_lm_accuracy, disc_accuracy/precision/recall/f1/auc, disc_loss, … */
+  metrics: Record<string, number>;
+  finetune: FinetuneSummary[];
+  /** True when served from the on-disk cache next to the checkpoint. */
+  cached: boolean;
+  evaluatedAt: string;
+}
+export const evaluateCheckpoint = new RequestType<EvaluateParams, CheckpointEvaluation, void>('electra/evaluateCheckpoint');
+/** Progress of an evaluateCheckpoint request (examples done of at most `total`). */
+export interface EvaluateProgressParams {
+  checkpoint: string;
+  done: number;
+  total: number;
+}
+export const evaluateProgress = new NotificationType<EvaluateProgressParams>('electra/evaluateProgress');
+
+// ─── Webviews: messages between a panel's host (extension) and its page ─────────────────────────────────
+// Every message is validated on arrival by src/protocol-guards.ts (both directions): a webview is
+// untrusted input for the host, and a panel must survive whatever it is sent.
+
+/** A passage of an open document a panel shows. */
+export interface TextSource {
+  uri: string;
+  /** Shown to the user (workspace-relative path). */
+  fileName: string;
+  version: number;
+  /** UTF-16 character range of the passage. */
+  start: number;
+  end: number;
+}
+/** One row of a run's samples.jsonl. */
+export interface RunSample {
+  step: number;
+  row: number;
+  tokens: CorruptionToken[];
+}
+
+/** Lab panel: corruption samples and the whole-file heatmap. */
+export type LabToWebview =
+  | { type: 'corruption'; source: TextSource; checkpoint: string; seed: number; result: CorruptResult }
+  | { type: 'heatmap'; source: TextSource; checkpoint: string; text: string; tokens: HeatmapToken[] }
+  | { type: 'runSamples'; runDir: string; samples: RunSample[] }
+  | { type: 'busy'; message: string }
+  | { type: 'error'; message: string };
+export type LabFromWebview =
+  | { type: 'ready' }
+  /** Corrupt the active editor's selection (or whole text) again with this seed. */
+  | { type: 'resample'; seed: number }
+  /** Score the active editor's whole text for the heatmap view. */
+  | { type: 'refreshHeatmap' }
+  /** Step through a run's logged samples (the newest run when absent). */
+  | { type: 'loadRunSamples'; runDir?: string }
+  /** Reveal and select a character range in its editor. */
+  | { type: 'reveal'; uri: string; start: number; end: number };
+
+/** Runs dashboard: curves from metrics.jsonl, live while a run trains. */
+export interface RunSummary {
+  runDir: string;
+  name: string;
+  /** run.json as written by the trainer. */
+  config: Record<string, unknown>;
+  status: 'running' | 'finished' | 'stopped' | 'failed' | 'unknown';
+}
+/** One metrics.jsonl line: step plus the logged numbers (loss, masked_lm_accuracy, disc_auc, tokens_per_second, learning_rate, …). */
+export type MetricRecord = { step: number } & Record<string, number>;
+export type RunsToWebview =
+  | { type: 'runs'; runs: RunSummary[] }
+  /** Records of one run: all of them when `reset`, else lines appended since the last message. */
+  | { type: 'metrics'; runDir: string; records: MetricRecord[]; reset: boolean }
+  | { type: 'error'; message: string };
+export type RunsFromWebview =
+  | { type: 'ready' }
+  /** The runs to chart together; the host answers with their metrics. */
+  | { type: 'select'; runDirs: string[] }
+  | { type: 'openConfig'; runDir: string };
+
+/** Checkpoint evaluation panel. */
+export interface CheckpointRef {
+  dir: string;
+  run: string;
+  step: number;
+}
+export type EvalToWebview =
+  | { type: 'checkpoints'; checkpoints: CheckpointRef[] }
+  | { type: 'progress'; checkpoint: string; done: number; total: number }
+  | { type: 'result'; evaluation: CheckpointEvaluation }
+  | { type: 'failed'; checkpoint: string; message: string }
+  /** The queue is empty (finished or cancelled). */
+  | { type: 'idle' };
+export type EvalFromWebview =
+  | { type: 'ready' }
+  | { type: 'evaluate'; checkpoints: string[]; split: 'heldout' | 'all'; corpus?: string[]; force?: boolean }
+  | { type: 'cancel' }
+  | { type: 'export'; format: 'csv' | 'json' }
+  | { type: 'reveal'; checkpoint: string };
