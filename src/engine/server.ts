@@ -4,7 +4,7 @@
  */
 import { createConnection, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { corruptSample, engineInfo, engineLog, heatmapScores, pretrainStart, pretrainStop, runEvent, type EngineInitOptions, type EngineInfo, type HeatmapResult } from '../protocol';
+import { corruptSample, engineInfo, engineLog, evaluateCheckpoint, evaluateProgress, heatmapScores, pretrainStart, pretrainStop, runEvent, type EngineInitOptions, type EngineInfo, type HeatmapResult } from '../protocol';
 import { initBackend, shutdownBackend } from './backend';
 import { isUserError, UserError } from './errors';
 import { scoreText } from './inference/heatmap';
@@ -12,6 +12,7 @@ import { corruptText } from './inference/corrupt';
 import { OBJECTIVES } from './pretrain/objectives';
 import { CheckpointCache } from './service/checkpoints';
 import { RunManager } from './service/runs';
+import { EvaluationService } from './service/evaluations';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -21,6 +22,7 @@ const heatmapCache = new Map<string, HeatmapResult>();
 let info: EngineInfo | undefined;
 /** Whole-document scoring past this size would keep the engine busy for minutes: refuse it clearly instead. */
 const MAX_HEATMAP_CHARS = 200_000;
+const evaluations = new EvaluationService(checkpoints);
 const runs = new RunManager((runDir, event) => connection.sendNotification(runEvent, { ...event, runDir }));
 
 /** Runs a handler; a user error becomes a one-line response error, anything else too, never a crash. */
@@ -77,6 +79,12 @@ connection.onRequest(corruptSample, (params) => guarded(async () => {
     seed: params.seed, objective: OBJECTIVES[checkpoint.objective],
   });
   return { ...result, tokens: result.tokens.map((t) => ({ ...t, start: t.start + start, end: t.end + start })) };
+}));
+
+connection.onRequest(evaluateCheckpoint, (params, token) => guarded(async () => {
+  const controller = new AbortController();
+  token.onCancellationRequested(() => controller.abort());
+  return evaluations.evaluate(params, (done, total) => connection.sendNotification(evaluateProgress, { checkpoint: params.checkpoint, done, total }), controller.signal);
 }));
 
 connection.onRequest(pretrainStart, (params) => guarded(async () => ({ runDir: runs.start(params) })));

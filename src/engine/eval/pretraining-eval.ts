@@ -22,6 +22,10 @@ export interface EvalOptions {
   heldOutFraction: number;
   /** The packing seed of the run that made the checkpoint: example boundaries, and so the held-out split, depend on it. */
   packingSeed: number;
+  /** Called after each batch with the examples done (of at most maxExamples). */
+  onProgress?: (done: number) => void;
+  /** Checked between batches: an aborted evaluation ends with a UserError and writes nothing. */
+  signal?: AbortSignal;
 }
 
 export interface EvalReport {
@@ -66,7 +70,13 @@ export async function evaluatePretraining(checkpoint: LoadedCheckpoint, options:
   };
   for await (const example of selected) {
     pending.push(example);
-    if (pending.length === options.batchSize) runBatch();
+    if (pending.length === options.batchSize) {
+      runBatch();
+      options.onProgress?.(count);
+      // Yield so a server sees cancellation and other requests between batches.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (options.signal?.aborted) throw new UserError(`evaluation of ${checkpoint.dir} cancelled`);
+    }
     if (count + pending.length >= options.maxExamples) break;
   }
   if (pending.length > 0) runBatch();
