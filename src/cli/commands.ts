@@ -1,8 +1,8 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError } from '../engine/errors';
 import { initBackend, type BackendReport, type BackendRequest } from '../engine/backend';
 import { loadCheckpoint } from '../engine/checkpoint/model-io';
+import { readTextFile } from '../engine/data/corpus';
 import { scoreText } from '../engine/inference/heatmap';
 import { corruptText } from '../engine/inference/corrupt';
 import { evaluatePretraining } from '../engine/eval/pretraining-eval';
@@ -52,18 +52,6 @@ export async function startBackend(flags: Flags): Promise<BackendReport> {
   return report;
 }
 
-async function readText(file: string): Promise<string> {
-  const bytes = await fs.readFile(file).catch((e: NodeJS.ErrnoException) => {
-    throw new UserError(`${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message} — pass a readable text file`);
-  });
-  if (bytes.subarray(0, 8192).includes(0)) throw new UserError(`${file} looks binary (it contains NUL bytes) — pass a text file`);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new UserError(`${file} is not valid UTF-8 — convert it first, e.g. iconv -f latin1 -t utf-8 "${file}" -o "${file}.utf8"`);
-  }
-}
-
 export async function pretrainCommand(flags: Flags, signal: AbortSignal): Promise<void> {
   const usage = 'electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] ...';
   const corpus = (flags.corpus as string[] | undefined) ?? [];
@@ -92,7 +80,7 @@ async function checkpointAndText(flags: Flags, positionals: string[], usage: str
   const file = positionals[0];
   if (!file) throw new UserError(`missing the text file — usage: ${usage}`);
   const report = await startBackend(flags);
-  const text = await readText(file);
+  const text = await readTextFile(file);
   const checkpoint = await loadCheckpoint(checkpointDir, { needGenerator });
   return { checkpointDir, file, report, text, checkpoint };
 }

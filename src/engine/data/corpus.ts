@@ -290,6 +290,21 @@ function utf8Error(file: string, offset: number): UserError {
   );
 }
 
+/**
+ * One whole text file (a document to score, not a corpus to stream), with the corpus's checks: not
+ * binary, valid UTF-8 (the error names the first bad byte).
+ */
+export async function readTextFile(file: string): Promise<string> {
+  const bytes = await fsp.readFile(file).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message} — pass a readable text file`);
+  });
+  if (bytes.subarray(0, SNIFF_BYTES).includes(0)) throw new UserError(`${file} looks binary (a NUL byte in the first 8 KB) — pass a text file`);
+  const v = new Utf8Validator();
+  const bad = v.push(bytes);
+  if (bad >= 0 || v.end() >= 0) throw utf8Error(file, bad >= 0 ? bad : v.end());
+  return bytes.toString('utf8');
+}
+
 /** Re-reads `file` to locate the first invalid UTF-8 byte (only on the error path). */
 async function findInvalidUtf8Offset(file: string): Promise<number> {
   const v = new Utf8Validator();
