@@ -7,10 +7,10 @@ import { CLI, REAL_CORPUS, ROOT, tempDir } from './helpers';
 
 /**
  * The paper's claim in miniature, on real text: a tiny ELECTRA pretrained for a few hundred steps on the
- * installed packages' Markdown docs lowers its loss, and its discriminator beats the all-"original"
- * baseline on held-out text it never trained on.
+ * installed packages' Markdown docs lowers its loss, and its discriminator beats the text-blind
+ * baseline (the replaced fraction predicted everywhere) on held-out text it never trained on.
  */
-test('tiny ELECTRA on real text: the loss falls and the discriminator beats the all-original baseline on held-out text', () => {
+test('tiny ELECTRA on real text: the loss falls and the discriminator beats the text-blind baseline on held-out text', () => {
   const out = path.join(tempDir('learn'), 'run');
   const train = spawnSync(process.execPath, [CLI, 'pretrain', '--corpus', REAL_CORPUS, '--out', out, '--preset', 'tiny',
     '--steps', '200', '--batch', '16', '--seq', '64', '--log-every', '20', '--save-every', '200', '--seed', '42'], { cwd: ROOT, encoding: 'utf8' });
@@ -26,8 +26,12 @@ test('tiny ELECTRA on real text: the loss falls and the discriminator beats the 
   assert.equal(report.split, 'heldout');
   assert.ok(report.examples >= 30, `${report.examples} held-out examples`);
   const m = report.metrics;
-  const baseline = 1 - m.replaced_fraction;
-  console.log(`held-out: disc_accuracy ${m.disc_accuracy.toFixed(4)} vs baseline ${baseline.toFixed(4)}, disc_auc ${m.disc_auc.toFixed(3)}, loss ${first.toFixed(2)} → ${last.toFixed(2)}`);
-  assert.ok(m.disc_accuracy > baseline, `discriminator accuracy ${m.disc_accuracy} does not beat always-original ${baseline}`);
-  assert.ok(m.disc_auc > 0.6, `AUC ${m.disc_auc}`);
+  const r = m.replaced_fraction;
+  // The best a model that ignores the text can do: predict the replaced fraction everywhere. Its
+  // cross-entropy is the entropy of that prior; beating it is learning from the tokens, and unlike
+  // accuracy at a 0.5 threshold it does not hinge on a few tokens crossing the threshold.
+  const priorLoss = -(r * Math.log(r) + (1 - r) * Math.log(1 - r));
+  console.log(`held-out: disc_loss ${m.disc_loss.toFixed(4)} vs prior ${priorLoss.toFixed(4)}, disc_auc ${m.disc_auc.toFixed(3)}, disc_accuracy ${m.disc_accuracy.toFixed(4)} vs always-original ${(1 - r).toFixed(4)}, loss ${first.toFixed(2)} → ${last.toFixed(2)}`);
+  assert.ok(m.disc_loss < 0.95 * priorLoss, `discriminator loss ${m.disc_loss} does not beat the text-blind prior ${priorLoss}`);
+  assert.ok(m.disc_auc > 0.65, `AUC ${m.disc_auc}`);
 });

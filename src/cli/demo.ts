@@ -31,9 +31,12 @@ export async function demoCommand(flags: Flags, signal: AbortSignal): Promise<vo
     corpus, split: 'heldout', seqLength: 64, batchSize: 16, maxExamples: 256, seed: 1234, heldOutFraction: 0.02, packingSeed: int(flags, 'seed') ?? 42,
   });
   const m = report.metrics as Required<typeof report.metrics>;
-  process.stdout.write(`\nheld-out (${report.examples} sequences never trained on): discriminator accuracy ${m.disc_accuracy.toFixed(3)} ` +
-    `vs ${(1 - m.replaced_fraction).toFixed(3)} for always answering "original", AUC ${m.disc_auc.toFixed(3)}, ` +
-    `generator masked-LM accuracy ${m.masked_lm_accuracy.toFixed(3)}\n\n`);
+  // Text-blind baseline: the replaced fraction predicted for every token (its loss is that prior's entropy).
+  const r = m.replaced_fraction;
+  const priorLoss = -(r * Math.log(r) + (1 - r) * Math.log(1 - r));
+  process.stdout.write(`\nheld-out (${report.examples} sequences never trained on): discriminator loss ${m.disc_loss.toFixed(3)} ` +
+    `vs ${priorLoss.toFixed(3)} for a text-blind guess, AUC ${m.disc_auc.toFixed(3)} (0.5 = chance), accuracy ${m.disc_accuracy.toFixed(3)} ` +
+    `vs ${(1 - r).toFixed(3)} for always answering "original"; generator masked-LM accuracy ${m.masked_lm_accuracy.toFixed(3)}\n\n`);
 
   const readme = path.join(projectRoot, 'README.md');
   const passage = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8').slice(0, 1200) : 'ELECTRA trains a discriminator to tell original tokens from replaced ones.';
