@@ -78,7 +78,7 @@ export function lineChart(o: { title: string; xLabel: string; yLabel?: string; h
     if (!current || !hasPoints) return;
     const fg = resolve('var(--vscode-foreground)');
     const grid = `color-mix(in srgb, ${fg} 15%, transparent)`;
-    const axis = (label?: string): uPlot.Axis => ({ stroke: fg, grid: { stroke: resolveMix(grid, fg), width: 1 }, ticks: { stroke: resolveMix(grid, fg), width: 1 }, label, labelSize: label ? 18 : 0 });
+    const axis = (label?: string): uPlot.Axis => ({ stroke: fg, values: (_u, splits) => splits.map(tickLabel), grid: { stroke: resolveMix(grid, fg), width: 1 }, ticks: { stroke: resolveMix(grid, fg), width: 1 }, label, labelSize: label ? 18 : 0 });
     const opts: uPlot.Options = {
       width: width(),
       height: o.height ?? 220,
@@ -107,6 +107,14 @@ export function lineChart(o: { title: string; xLabel: string; yLabel?: string; h
       else build();
     },
   };
+}
+
+/** uPlot's default tick labels round a learning rate of 2e-4 to "0"; keep three significant digits. */
+export function tickLabel(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a < 1e-3 || a >= 1e6) return v.toExponential(1).replace('.0e', 'e');
+  return String(Number(v.toPrecision(3)));
 }
 
 /** Canvas strokes cannot take color-mix(); let the browser compute it to rgb() through a probe element. */

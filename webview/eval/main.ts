@@ -154,6 +154,8 @@ const statusCell = (r: EvalRow): Node | string => {
 const columnsFor = (all: EvalRow[]): Column<EvalRow>[] => [
   { key: 'run', label: 'run', value: (r) => r.run },
   { key: 'step', label: 'step', value: (r) => r.step, numeric: true },
+  // Status next to the row's name, so a failure's message is read with it, not scrolled off to the right.
+  { key: 'status', label: 'status', value: (r) => (r.failure ? 'failed' : r.evaluation ? 'done' : r.progress ? 'running' : 'queued'), cell: statusCell },
   ...metricColumns(all).map((m) => ({
     key: m.key,
     label: m.label,
@@ -161,7 +163,6 @@ const columnsFor = (all: EvalRow[]): Column<EvalRow>[] => [
     value: (r: EvalRow) => (r.evaluation ? m.value(r.evaluation) : undefined),
     cell: (r: EvalRow) => fmt(r.evaluation ? m.value(r.evaluation) : undefined, 4),
   })),
-  { key: 'status', label: 'status', value: (r) => (r.failure ? 'failed' : r.evaluation ? 'done' : r.progress ? 'running' : 'queued'), cell: statusCell },
 ];
 const table = sortableTable<EvalRow>({
   caption: 'Checkpoint comparison',

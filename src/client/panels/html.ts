@@ -5,12 +5,16 @@
  * Content Security Policy, and why each source is there:
  * - `default-src 'none'`: nothing loads unless listed below; no network, no frames, no workers.
  * - `script-src 'nonce-…'`: only our bundle's <script> tag runs; no inline handlers, no eval.
- * - `style-src ${cspSource}`: our bundle's CSS files. No 'unsafe-inline' and no nonce: the toolkit's FAST
- *   elements style their shadow roots and design tokens with constructable stylesheets
- *   (adoptedStyleSheets), which style-src does not govern; FAST falls back to <style> elements only in
- *   browsers without constructable stylesheets, which VS Code's Chromium is not. Styles we set from
- *   script go through the CSSOM (element.style.x = …, as uPlot does too), which CSP allows.
- *   The Chromium tests fail on any securitypolicyviolation, so a toolkit upgrade that needs more shows up.
+ * - `style-src ${cspSource} 'nonce-…'`: our bundle's CSS files, and one <style> element with the nonce.
+ *   The toolkit's FAST elements style their shadow roots and design tokens with constructable stylesheets
+ *   (adoptedStyleSheets), which style-src does not govern, and set the theme's tokens on <body> through
+ *   the CSSOM (element.style.setProperty), which CSP allows, as it does uPlot's and ours. But FAST probes
+ *   for :focus-visible support by inserting a <style> element, giving it the nonce it finds in
+ *   <meta property="csp-nonce">; without the nonce that probe is refused (a CSP violation in the console)
+ *   and the toolkit falls back to :focus, drawing focus rings on every click. Hence the meta and the
+ *   nonce; still no 'unsafe-inline'. FAST falls back to <style> elements for everything only in browsers
+ *   without constructable stylesheets, which VS Code's Chromium is not. The Chromium tests fail on any
+ *   securitypolicyviolation, so a toolkit upgrade that needs more shows up there.
  * - `img-src ${cspSource} data:`, `font-src ${cspSource}`: the codicon font / icons if a page uses them.
  */
 import { randomBytes } from 'node:crypto';
@@ -51,7 +55,7 @@ export function panelHtml(o: PanelHtmlOptions): string {
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
-    `style-src ${source}`,
+    `style-src ${source} 'nonce-${nonce}'`,
     `img-src ${source} data:`,
     `font-src ${source}`,
   ].join('; ');
@@ -61,6 +65,7 @@ export function panelHtml(o: PanelHtmlOptions): string {
 <head>
   <meta charset="UTF-8">
   <meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+  <meta property="csp-nonce" content="${escapeHtml(nonce)}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
   <title>${escapeHtml(o.title)}</title>
 ${styles}
