@@ -102,6 +102,9 @@ export function lineChart(o: { title: string; xLabel: string; yLabel?: string; h
     set(series, data) {
       const sameShape = plot && current && current.series.length === series.length && current.series.every((s, i) => s.label === series[i].label && s.color === series[i].color);
       current = { series, data };
+      // For tests and assistive tech: how many points and series the canvas shows.
+      box.dataset.points = String(data[0].length);
+      box.dataset.series = String(series.length);
       // Appending points to the same series keeps the chart (and the user's zoom); new series rebuild it.
       if (sameShape && plot) plot.setData(data as uPlot.AlignedData);
       else build();
