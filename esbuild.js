@@ -52,6 +52,19 @@ async function main() {
     minify: production,
     logLevel: 'warning',
   });
+  // The webview pages: browser bundles, one script and one stylesheet each (imported CSS, uPlot's
+  // included), loaded by src/client/panels/html.ts under a CSP that allows nothing else.
+  await esbuild.build({
+    entryPoints: { lab: 'webview/lab/main.ts', runs: 'webview/runs/main.ts', eval: 'webview/eval/main.ts' },
+    bundle: true,
+    platform: 'browser',
+    target: 'chrome114',
+    format: 'iife',
+    outdir: path.join(dist, 'webview'),
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+  });
   copyWasmBinaries();
 }
 

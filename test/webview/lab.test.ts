@@ -1,0 +1,237 @@
+/** The Lab page in headless Chromium: corruption sample, heatmap, run samples, state, hostile input. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { CorruptionToken, LabToWebview } from '../../src/protocol';
+import { fixture, startHarness, type Harness, type PanelPage } from './harness';
+
+type Corruption = Extract<LabToWebview, { type: 'corruption' }>;
+type Heatmap = Extract<LabToWebview, { type: 'heatmap' }>;
+type RunSamples = Extract<LabToWebview, { type: 'runSamples' }>;
+const lab = fixture<{ corruption: Corruption; heatmap: Heatmap; runSamples: RunSamples }>('lab.json');
+
+/** The confusion counts, computed here independently of the page. */
+function counts(tokens: CorruptionToken[], threshold: number) {
+  const c = { tp: 0, fp: 0, fn: 0, tn: 0 };
+  for (const t of tokens) {
+    if (t.p === undefined || /^\[(CLS|SEP|PAD)\]$/.test(t.original)) continue;
+    if (t.p > threshold) t.replaced ? c.tp++ : c.fp++;
+    else t.replaced ? c.fn++ : c.tn++;
+  }
+  return c;
+}
+async function shownCounts(p: PanelPage, tab: string) {
+  return p.page.$$eval(`#view-${tab} .count`, (els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-count'), Number(e.querySelector('.count-n')!.textContent)])));
+}
+async function setThreshold(p: PanelPage, v: number) {
+  await p.page.$eval('input.slider', (input, value) => {
+    (input as HTMLInputElement).value = String(value);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, v);
+}
+
+describe('lab page', () => {
+  let h: Harness;
+  before(async () => (h = await startHarness()));
+  after(async () => h.close());
+
+  it('says ready, then shows a corruption sample token by token with counts matching the engine', async () => {
+    const p = await h.open('lab');
+    assert.deepEqual(await p.posted(), [{ type: 'ready' }]);
+    await p.send(lab.corruption);
+    const tokens = lab.corruption.result.tokens;
+    const cols = await p.page.$$eval('#view-corruption .tok:not(.key)', (els) =>
+      els.map((e) => ({ orig: e.querySelector('.orig')!.textContent, sample: e.querySelector('.sample')!.textContent, replaced: e.querySelector('.sample')!.classList.contains('is-replaced'), pClass: e.querySelector('.p')!.className })),
+    );
+    assert.equal(cols.length, tokens.length);
+    cols.forEach((c, i) => {
+      assert.equal(c.orig, tokens[i].original);
+      assert.equal(c.sample, tokens[i].sampled);
+      assert.equal(c.replaced, tokens[i].replaced);
+      assert.match(c.pClass, new RegExp(`heat-${Math.min(9, Math.floor(tokens[i].p! * 10))}\\b`));
+    });
+    const engine = lab.corruption.result.counts;
+    assert.deepEqual(await shownCounts(p, 'corruption'), { tp: engine.truePositives, fp: engine.falsePositives, fn: engine.falseNegatives, tn: engine.trueNegatives });
+    // A confident token is painted, a near-zero one is not.
+    const bg = await p.page.$$eval('#view-corruption .tok:not(.key) .p', (els) => els.map((e) => getComputedStyle(e).backgroundColor));
+    const hot = tokens.findIndex((t) => t.p! > 0.9);
+    const cold = tokens.findIndex((t) => t.p! < 0.1);
+    assert.notEqual(bg[hot], 'rgba(0, 0, 0, 0)');
+    assert.equal(bg[cold], 'rgba(0, 0, 0, 0)');
+    assert.deepEqual(await p.problems(), []);
+  });
+
+  it('recounts TP/FP/FN/TN at the threshold slider value', async () => {
+    const p = await h.open('lab');
+    await p.send(lab.corruption);
+    for (const t of [0.05, 0.3, 0.9]) {
+      await setThreshold(p, t);
+      assert.deepEqual(await shownCounts(p, 'corruption'), counts(lab.corruption.result.tokens, t), `threshold ${t}`);
+    }
+  });
+
+  it('posts resample with a new seed, and reveal for a clicked or Enter-activated token', async () => {
+    const p = await h.open('lab');
+    await p.send(lab.corruption);
+    await p.clearPosted();
+    await p.page.click('#view-corruption vscode-button');
+    const t = lab.corruption.result.tokens;
+    await p.page.click('#view-corruption .tok[data-index="4"]');
+    await p.page.focus('#view-corruption .tok[data-index="7"]');
+    await p.page.keyboard.press('Enter');
+    assert.deepEqual(await p.posted(), [
+      { type: 'resample', seed: lab.corruption.seed + 1 },
+      { type: 'reveal', uri: lab.corruption.source.uri, start: t[4].start, end: t[4].end },
+      { type: 'reveal', uri: lab.corruption.source.uri, start: t[7].start, end: t[7].end },
+    ]);
+    assert.match((await p.page.textContent('.status'))!, /Resampling with seed 4/);
+  });
+
+  it('renders the whole file as a heatmap: text preserved, spans coloured, threshold flags', async () => {
+    const p = await h.open('lab', { theme: 'light' });
+    await p.send(lab.heatmap);
+    await p.page.click('#tab-heatmap');
+    const text = await p.page.$eval('pre.heat-text', (e) => e.textContent);
+    assert.equal(text, lab.heatmap.text, 'every character, newlines included, in order');
+    const spans = await p.page.$$eval('pre.heat-text span', (els) => els.map((e) => ({ text: e.textContent, cls: e.className })));
+    assert.equal(spans.length, lab.heatmap.tokens.length);
+    spans.forEach((s, i) => {
+      const t = lab.heatmap.tokens[i];
+      assert.equal(s.text, lab.heatmap.text.slice(t.start, t.end));
+      assert.match(s.cls, new RegExp(`heat-${Math.min(9, Math.floor(t.p * 10))}\\b`));
+    });
+    for (const threshold of [0.5, 0.95]) {
+      await setThreshold(p, threshold);
+      const flagged = await p.page.$$eval('pre.heat-text span.flagged', (els) => els.length);
+      assert.equal(flagged, lab.heatmap.tokens.filter((t) => t.p > threshold).length);
+    }
+    await p.clearPosted();
+    await p.page.click('pre.heat-text span >> nth=10');
+    const t10 = lab.heatmap.tokens[10];
+    assert.deepEqual(await p.posted(), [{ type: 'reveal', uri: lab.heatmap.source.uri, start: t10.start, end: t10.end }]);
+  });
+
+  it('renders a 5,000-token file in under a second', async () => {
+    const p = await h.open('lab');
+    await p.page.click('#tab-heatmap');
+    const words: string[] = [];
+    const tokens: Heatmap['tokens'] = [];
+    let text = '';
+    for (let i = 0; i < 5000; i++) {
+      const w = lab.heatmap.tokens[i % lab.heatmap.tokens.length].text.replace(/^##/, '') || 'x';
+      const start = text.length;
+      text += w + (i % 12 === 11 ? '\n' : ' ');
+      tokens.push({ text: w, start, end: start + w.length, logit: 0, p: (i * 7919 % 1000) / 1000 });
+      words.push(w);
+    }
+    const message = { ...lab.heatmap, text, tokens };
+    const ms = await p.page.evaluate(async (m) => {
+      const t0 = performance.now();
+      window.postMessage(m, '*');
+      await new Promise((r) => setTimeout(r, 0));
+      // Forces style and layout of what was built, as the first paint would.
+      document.querySelector('pre.heat-text')!.getBoundingClientRect();
+      return performance.now() - t0;
+    }, message);
+    assert.equal(await p.page.$$eval('pre.heat-text span', (e) => e.length), 5000);
+    assert.ok(ms < 1000, `rendered in ${ms.toFixed(0)} ms`);
+  });
+
+  it('steps through run samples', async () => {
+    const p = await h.open('lab');
+    await p.send(lab.runSamples);
+    await p.page.click('#tab-samples');
+    const s = lab.runSamples.samples;
+    assert.match((await p.page.textContent('#view-samples .position'))!, new RegExp(`step ${s[0].step} · row ${s[0].row} · sample 1 of ${s.length}`));
+    await p.page.click('#view-samples vscode-button[aria-label="Next sample"]');
+    await p.page.click('#view-samples vscode-button[aria-label="Next sample"]');
+    assert.match((await p.page.textContent('#view-samples .position'))!, new RegExp(`step ${s[2].step} · row ${s[2].row} · sample 3 of ${s.length}`));
+    const origs = await p.page.$$eval('#view-samples .tok:not(.key) .orig', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(origs, s[2].tokens.map((t) => t.original));
+    assert.deepEqual(await shownCounts(p, 'samples'), counts(s[2].tokens, 0.5));
+    await p.page.click('#view-samples vscode-button[aria-label="Previous sample"]');
+    assert.match((await p.page.textContent('#view-samples .position'))!, /sample 2 of/);
+    await p.clearPosted();
+    await p.page.click('#view-samples vscode-button:has-text("Load run samples")');
+    assert.deepEqual(await p.posted(), [{ type: 'loadRunSamples', runDir: lab.runSamples.runDir }]);
+  });
+
+  it('shows busy and error messages', async () => {
+    const p = await h.open('lab');
+    await p.send({ type: 'busy', message: 'Scoring README.md…' });
+    assert.equal(await p.page.textContent('.status'), 'Scoring README.md…');
+    assert.equal(await p.page.$$eval('.status vscode-progress-ring', (e) => e.length), 1);
+    await p.send({ type: 'error', message: 'checkpoint folder has no config.json' });
+    assert.match((await p.page.textContent('.status.error'))!, /checkpoint folder has no config.json/);
+  });
+
+  it('restores tab, threshold, seed, sample position and data after a reload', async () => {
+    const p = await h.open('lab');
+    await p.send(lab.corruption);
+    await p.send(lab.heatmap);
+    await p.send(lab.runSamples);
+    await setThreshold(p, 0.7);
+    await p.page.click('#tab-samples');
+    await p.page.click('#view-samples vscode-button[aria-label="Next sample"]');
+    await p.page.click('#tab-heatmap');
+    await p.reload();
+    assert.deepEqual(await p.posted(), [{ type: 'ready' }]);
+    assert.equal(await p.page.$eval('input.slider', (e) => (e as HTMLInputElement).value), '0.7');
+    assert.equal(await p.page.$eval('vscode-panels', (e) => e.getAttribute('activeid')), 'tab-heatmap');
+    assert.equal(await p.page.isVisible('pre.heat-text'), true);
+    assert.equal(await p.page.$eval('pre.heat-text', (e) => e.textContent), lab.heatmap.text);
+    assert.equal(await p.page.$$eval('pre.heat-text span.flagged', (els) => els.length), lab.heatmap.tokens.filter((t) => t.p > 0.7).length);
+    assert.match((await p.page.textContent('#view-samples .position'))!, /sample 2 of/);
+    assert.deepEqual(await shownCounts(p, 'corruption'), counts(lab.corruption.result.tokens, 0.7));
+    await p.clearPosted();
+    await p.page.click('#tab-corruption');
+    await p.page.click('#view-corruption vscode-button');
+    assert.deepEqual(await p.posted(), [{ type: 'resample', seed: lab.corruption.seed + 1 }]);
+  });
+
+  it('ignores hostile messages, never injects markup, and keeps working', async () => {
+    const p = await h.open('lab');
+    const evil = '<img src=x onerror="window.__pwned=1">';
+    const tokens = lab.corruption.result.tokens.map((t, i) => (i === 0 ? { ...t, original: evil, sampled: evil } : t));
+    await p.send({ ...lab.corruption, result: { ...lab.corruption.result, tokens } });
+    const heatText = `${evil}\n<script>window.__pwned=2</script>`;
+    await p.send({ ...lab.heatmap, text: heatText, tokens: [{ text: evil, start: 0, end: evil.length, logit: 3, p: 0.95 }] });
+    assert.equal(await p.page.$eval('#view-corruption .tok[data-index="0"] .orig', (e) => e.textContent), evil);
+    assert.equal(await p.page.$eval('pre.heat-text', (e) => e.textContent), heatText);
+
+    const hostile: unknown[] = [
+      null,
+      'corruption',
+      { type: 'corruption' },
+      { ...lab.corruption, seed: 'four' },
+      { ...lab.corruption, result: { ...lab.corruption.result, tokens: 'many' } },
+      { ...lab.corruption, result: { ...lab.corruption.result, tokens: [{ ...tokens[1], p: Number.NaN }] } },
+      { ...lab.heatmap, tokens: new Array(200_001).fill(lab.heatmap.tokens[0]) },
+      { ...lab.heatmap, tokens: [{ ...lab.heatmap.tokens[0], end: lab.heatmap.text.length + 5 }] },
+      { type: 'runSamples', runDir: 3, samples: [] },
+      { type: 'error', message: 'x'.repeat(20_000) },
+      { type: 'launchMissiles' },
+    ];
+    for (const m of hostile) await p.send(m);
+    assert.equal(await p.page.$$eval('img, script:not([src])', (e) => e.length), 0, 'no injected elements');
+    assert.equal(await p.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.equal(await p.page.textContent('.notice'), `Ignored ${hostile.length} malformed messages.`);
+    // Still the last good data, and still working.
+    assert.equal(await p.page.$eval('pre.heat-text', (e) => e.textContent), heatText);
+    await p.send(lab.corruption);
+    assert.equal(await p.page.$$eval('#view-corruption .tok:not(.key)', (e) => e.length), lab.corruption.result.tokens.length);
+    assert.deepEqual(await p.problems(), []);
+  });
+
+  it('looks right in light, dark and high-contrast themes (screenshots)', async () => {
+    for (const theme of ['light', 'dark', 'high-contrast'] as const) {
+      const p = await h.open('lab', { theme, width: 1100, height: 760 });
+      await p.send(lab.corruption);
+      await p.send(lab.heatmap);
+      await p.screenshot(`webview-lab-${theme}.png`);
+      await p.page.click('#tab-heatmap');
+      await p.screenshot(`webview-lab-heatmap-${theme}.png`);
+      assert.deepEqual(await p.problems(), [], theme);
+      await p.page.context().close();
+    }
+  });
+});
