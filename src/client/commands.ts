@@ -1,13 +1,16 @@
 import * as vscode from 'vscode';
 import type { EngineContext } from './context';
 import type { HeatmapController } from './heatmap';
-import { findRuns, resumePretraining, startPretraining, stopPretraining } from './pretraining';
+import { resumePretraining, startPretraining, stopPretraining } from './pretraining';
 import type { PretrainParams } from '../protocol';
+import type { Panels } from './panels';
+import { listRunFolders } from './run-folders';
 
 /** Each command is a small factory over the extension's parts (as rust-analyzer's commands.ts). */
 export interface CommandDeps {
   engine: EngineContext;
   heatmap: HeatmapController;
+  panels: Panels;
 }
 type CommandFactory = (deps: CommandDeps) => (...args: unknown[]) => unknown;
 
@@ -15,11 +18,7 @@ const toggleHeatmap: CommandFactory = ({ heatmap }) => () => heatmap.setEnabled(
 
 const chooseCheckpoint: CommandFactory = ({ heatmap }) => async () => {
   // The workspace's own runs first; any folder on disk (e.g. a Hugging Face download) through the dialog.
-  const runs = await findRuns();
-  const checkpoints = (await Promise.all(runs.map(async (run) => {
-    const dirs = await vscode.workspace.fs.readDirectory(vscode.Uri.file(`${run}/checkpoints`)).then((d) => d, () => []);
-    return dirs.filter(([name]) => /^step-\d+$/.test(name)).map(([name]) => `${run}/checkpoints/${name}`);
-  }))).flat();
+  const checkpoints = (await listRunFolders()).flatMap((run) => run.checkpoints.map((c) => c.dir));
   const OTHER = 'Another folder…';
   const choice = checkpoints.length ? await vscode.window.showQuickPick([...checkpoints, OTHER], { title: 'ELECTRA: checkpoint for the heatmap' }) : OTHER;
   if (!choice) return;
@@ -57,7 +56,43 @@ const useCheckpointForHeatmap: CommandFactory = ({ heatmap }) => async (node?: u
 };
 const resumeRunFromTree: CommandFactory = ({ engine }) => (node?: unknown) => resumePretraining(engine, { out: (node as { dir?: string } | undefined)?.dir });
 
+const openLabPanel: CommandFactory = ({ panels }) => () => panels.lab.show();
+
+const corruptSelection: CommandFactory = ({ panels }) => () => {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showInformationMessage('ELECTRA: open a text file and select a passage to corrupt.');
+    return;
+  }
+  panels.lab.show(editor);
+};
+
+/** A checkpoint node from the Runs view, a folder path or a list of them (tests), or asked for. */
+const evaluateCheckpointCommand: CommandFactory = ({ panels }) => async (arg?: unknown) => {
+  const given = typeof arg === 'string' ? [arg] : Array.isArray(arg) ? arg.filter((a): a is string => typeof a === 'string') : (arg as { dir?: string } | undefined)?.dir;
+  if (given) return panels.evaluation.show(typeof given === 'string' ? [given] : given);
+  const items = (await listRunFolders()).flatMap((run) => run.checkpoints.map((c) => ({ label: `${run.name} · step ${c.step}`, description: c.dir, dir: c.dir })));
+  const OTHER = { label: 'Another folder…', description: 'a checkpoint outside the runs folder (with a corpus chosen in the panel)', dir: '' };
+  const picked = items.length ? await vscode.window.showQuickPick([...items, OTHER], { title: 'ELECTRA: evaluate which checkpoints?', canPickMany: true }) : [OTHER];
+  if (!picked?.length) return panels.evaluation.show();
+  const dirs = picked.filter((p) => p.dir).map((p) => p.dir);
+  if (picked.includes(OTHER)) {
+    const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Evaluate this checkpoint' });
+    if (folder?.[0]) dirs.push(folder[0].fsPath);
+  }
+  return panels.evaluation.show(dirs);
+};
+
+const showRunsDashboard: CommandFactory = ({ panels }) => (node?: unknown) => {
+  const dir = typeof node === 'string' ? node : (node as { kind?: string; dir?: string; runDir?: string } | undefined)?.runDir ?? (node as { dir?: string } | undefined)?.dir;
+  panels.runs.show(dir);
+};
+
 export const COMMANDS: Record<string, CommandFactory> = {
+  'electraLab.openLabPanel': openLabPanel,
+  'electraLab.corruptSelection': corruptSelection,
+  'electraLab.evaluateCheckpoint': evaluateCheckpointCommand,
+  'electraLab.showRunsDashboard': showRunsDashboard,
   'electraLab.useCheckpointForHeatmap': useCheckpointForHeatmap,
   'electraLab.resumeRunFromTree': resumeRunFromTree,
   'electraLab.startPretraining': startPretrainingCommand,

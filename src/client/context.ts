@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { engineInfo, engineLog, runEvent, type EngineInfo, type RunEventParams } from '../protocol';
+import { engineInfo, engineLog, evaluateProgress, runEvent, type EngineInfo, type EvaluateProgressParams, type RunEventParams } from '../protocol';
 import { readSettings } from './config';
 
 /**
@@ -19,9 +19,21 @@ export class EngineContext implements vscode.Disposable {
   private readonly onRunEventEmitter = new vscode.EventEmitter<RunEventParams>();
   /** Progress of pretraining runs the engine launched. */
   readonly onRunEvent = this.onRunEventEmitter.event;
+  private readonly onEvaluateProgressEmitter = new vscode.EventEmitter<EvaluateProgressParams>();
+  /** Progress of checkpoint evaluations (one handler per notification type is all a client may have). */
+  readonly onEvaluateProgress = this.onEvaluateProgressEmitter.event;
+
+  private readonly settingsWatch: vscode.Disposable;
 
   constructor(private readonly extension: vscode.ExtensionContext) {
     this.statusItem.command = 'electraLab.showEngineLog';
+    // The backend and the synced languages are fixed when the engine starts: apply a change by restarting it.
+    this.settingsWatch = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (this.client && (e.affectsConfiguration('electraLab.backend') || e.affectsConfiguration('electraLab.heatmap.languages'))) {
+        this.output.appendLine('settings changed (backend or languages): restarting the engine');
+        void this.restart().catch((err: unknown) => this.output.error(`restart failed: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`));
+      }
+    });
   }
 
   async start(): Promise<void> {
@@ -52,6 +64,7 @@ export class EngineContext implements vscode.Disposable {
       else this.runsInFlight.add(e.runDir);
       this.onRunEventEmitter.fire(e);
     });
+    this.client.onNotification(evaluateProgress, (p) => this.onEvaluateProgressEmitter.fire(p));
     this.info = await this.client.sendRequest(engineInfo);
     this.output.appendLine(`engine ${this.info.pid} backend: ${this.info.backend}`);
     this.showStatus(`$(pulse) ELECTRA ${this.info.tier}`, `ELECTRA Lab engine: ${this.info.backend}`);
@@ -63,6 +76,7 @@ export class EngineContext implements vscode.Disposable {
     this.info = await client.sendRequest(engineInfo);
     if (previous && previous.pid !== this.info.pid) {
       this.output.appendLine(`engine restarted (process ${previous.pid} ended; now ${this.info.pid}): ${this.info.backend}`);
+      this.showJob(undefined);
       void vscode.window.showWarningMessage('The ELECTRA Lab engine stopped unexpectedly and was restarted.', 'Open Log').then((c) => c && this.output.show());
       this.onDidRestartEmitter.fire();
     }
@@ -104,10 +118,12 @@ export class EngineContext implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.settingsWatch.dispose();
     void this.client?.stop();
     this.statusItem.dispose();
     this.output.dispose();
     this.onDidRestartEmitter.dispose();
     this.onRunEventEmitter.dispose();
+    this.onEvaluateProgressEmitter.dispose();
   }
 }

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { pretrainStart, pretrainStop, type PretrainParams, type RunEventParams } from '../protocol';
 import type { EngineContext } from './context';
+import { listRunFolders } from './run-folders';
 
 export interface RunOutcome {
   runDir: string;
@@ -29,30 +30,46 @@ async function askParams(given: Partial<PretrainParams>): Promise<PretrainParams
     const glob = await vscode.window.showInputBox({ title: 'ELECTRA: corpus (a glob in the workspace)', value: '**/*.{md,txt}' });
     if (!glob) return undefined;
     const files = await vscode.workspace.findFiles(glob, '**/{node_modules,.git,.electra}/**');
+    if (files.length === 0) {
+      const again = await vscode.window.showErrorMessage(`ELECTRA: no files match "${glob}" in ${folder.name} (node_modules, .git and .electra are left out) — try another glob, e.g. **/*.md`, 'Choose Another Glob');
+      return again ? askParams(given) : undefined;
+    }
     let bytes = 0;
     for (const f of files) bytes += (await vscode.workspace.fs.stat(f)).size;
     const ok = await vscode.window.showQuickPick([`Train on ${files.length} files (${(bytes / 1e6).toFixed(1)} MB)`, 'Cancel'], { title: 'ELECTRA: corpus' });
-    if (!ok || ok === 'Cancel' || files.length === 0) return undefined;
+    if (!ok || ok === 'Cancel') return undefined;
     corpus = [path.join(folder.uri.fsPath, glob)];
   }
-  const preset = given.preset ?? (await vscode.window.showQuickPick([...PRESETS], { title: 'ELECTRA: model size' }))?.label;
+  const defaults = vscode.workspace.getConfiguration('electraLab.pretraining');
+  const preferred = defaults.get<string>('preset', 'tiny');
+  const presets = [...PRESETS].sort((a, b) => Number(b.label === preferred) - Number(a.label === preferred));
+  const preset = given.preset ?? (await vscode.window.showQuickPick(presets, { title: 'ELECTRA: model size' }))?.label;
   if (!preset) return undefined;
   let steps = given.steps;
   if (!steps && !given.resume) {
-    const answer = await vscode.window.showInputBox({ title: 'ELECTRA: training steps', value: '1000', validateInput: (v) => (/^\d+$/.test(v) && Number(v) > 0 ? undefined : 'a positive whole number') });
+    const answer = await vscode.window.showInputBox({ title: 'ELECTRA: training steps', value: String(defaults.get<number>('steps', 1000)), validateInput: (v) => (/^\d+$/.test(v) && Number(v) > 0 ? undefined : 'a positive whole number') });
     if (!answer) return undefined;
     steps = Number(answer);
   }
   const runsDir = vscode.workspace.getConfiguration('electraLab').get('runsDirectory', '.electra/runs');
   const out = given.out ?? path.join(folder.uri.fsPath, runsDir, `${preset}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-  return { ...given, corpus, preset, steps, out };
+  // 0 = the preset's own default: the trainer knows it, the editor need not.
+  const batch = given.batch ?? (defaults.get<number>('batchSize', 0) || undefined);
+  const seq = given.seq ?? (defaults.get<number>('sequenceLength', 0) || undefined);
+  return { ...given, corpus, preset, steps, batch, seq, out };
 }
 
 /** Start Pretraining: the run trains in the engine's child process; progress with cancel (= Stop, which checkpoints). */
 export async function startPretraining(engine: EngineContext, given: Partial<PretrainParams> = {}): Promise<RunOutcome | undefined> {
   const params = await askParams(given);
   if (!params) return undefined;
-  const { runDir } = await engine.languageClient.sendRequest(pretrainStart, params);
+  let runDir: string;
+  try {
+    ({ runDir } = await engine.languageClient.sendRequest(pretrainStart, params));
+  } catch (e) {
+    void vscode.window.showErrorMessage(`ELECTRA: could not start pretraining: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`, 'Open Log').then((c) => c && engine.output.show());
+    return undefined;
+  }
   engine.output.appendLine(`pretraining into ${runDir}`);
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: params.resume ? `ELECTRA: resuming ${path.basename(params.out)}` : `ELECTRA pretraining (${params.preset})`, cancellable: true },
@@ -89,16 +106,9 @@ export async function startPretraining(engine: EngineContext, given: Partial<Pre
   );
 }
 
-/** Run folders under the workspace's runs directory (those with a run.json), newest first. */
-export async function findRuns(): Promise<string[]> {
-  const runsDir = vscode.workspace.getConfiguration('electraLab').get('runsDirectory', '.electra/runs');
-  const files = await vscode.workspace.findFiles(`${runsDir}/*/run.json`);
-  return files.map((f) => path.dirname(f.fsPath)).sort().reverse();
-}
-
 /** Resume Run: continue a run from its last checkpoint (same data order), optionally with more steps. */
 export async function resumePretraining(engine: EngineContext, given: { out?: string; steps?: number } = {}): Promise<RunOutcome | undefined> {
-  const out = given.out ?? (await vscode.window.showQuickPick(await findRuns(), { title: 'ELECTRA: resume which run?' }));
+  const out = given.out ?? (await vscode.window.showQuickPick((await listRunFolders()).map((r) => r.dir), { title: 'ELECTRA: resume which run?' }));
   if (!out) return undefined;
   return startPretraining(engine, { corpus: [], steps: given.steps, out, resume: true });
 }

@@ -1,24 +1,11 @@
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineContext } from './context';
+import { checkpointsOf, listRunFolders, readMetrics } from './run-folders';
 
 /** A run folder, or one of its checkpoints, as the Runs view shows them. */
 export type RunsNode =
   | { kind: 'run'; dir: string; label: string; description: string }
   | { kind: 'checkpoint'; dir: string; runDir: string; step: number; description: string };
-
-/** The last logged value of each metric at or before `step` (metrics.jsonl lines). */
-async function metricsAt(runDir: string): Promise<{ step: number; loss?: number; disc_auc?: number }[]> {
-  const text = await fs.readFile(path.join(runDir, 'metrics.jsonl'), 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l.trim()).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as { step: number; loss?: number; disc_auc?: number }];
-    } catch {
-      return [];
-    }
-  });
-}
 
 /**
  * Runs → checkpoints, read from the runs directory on disk (so runs started from the CLI show up too),
@@ -46,27 +33,18 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder) return [];
     if (!node) {
-      const runsDir = path.join(folder.uri.fsPath, vscode.workspace.getConfiguration('electraLab').get('runsDirectory', '.electra/runs'));
-      const entries = await fs.readdir(runsDir, { withFileTypes: true }).catch(() => []);
-      const runs: RunsNode[] = [];
-      for (const e of entries.filter((x) => x.isDirectory()).sort((a, b) => b.name.localeCompare(a.name))) {
-        const dir = path.join(runsDir, e.name);
-        const run = await fs.readFile(path.join(dir, 'run.json'), 'utf8').then((t) => JSON.parse(t) as { preset?: string; steps?: number; objective?: string }, () => undefined);
-        if (!run) continue;
-        runs.push({ kind: 'run', dir, label: e.name, description: `${run.preset ?? ''} · ${run.objective ?? 'electra'} · ${run.steps ?? '?'} steps` });
-      }
-      return runs;
+      return (await listRunFolders()).map((run) => ({
+        kind: 'run', dir: run.dir, label: run.name,
+        description: `${String(run.config.preset ?? '')} · ${String(run.config.objective ?? 'electra')} · ${String(run.config.steps ?? '?')} steps`,
+      }));
     }
     if (node.kind === 'checkpoint') return [];
-    const metrics = await metricsAt(node.dir);
-    const dirs = await fs.readdir(path.join(node.dir, 'checkpoints')).catch(() => []);
-    return dirs.filter((d) => /^step-\d+$/.test(d)).map((d) => Number(d.slice(5))).sort((a, b) => b - a).map((step) => {
-      const logged = metrics.filter((m) => m.step <= step).pop();
+    const { records } = await readMetrics(node.dir);
+    return (await checkpointsOf(node.dir)).map(({ dir, step }) => {
+      const logged = records.filter((m) => m.step <= step).pop();
       const parts = [logged?.loss !== undefined ? `loss ${logged.loss.toFixed(3)}` : '', logged?.disc_auc !== undefined ? `disc AUC ${logged.disc_auc.toFixed(3)}` : ''].filter(Boolean);
-      return { kind: 'checkpoint', dir: path.join(node.dir, 'checkpoints', `step-${step}`), runDir: node.dir, step, description: parts.join(' · ') };
+      return { kind: 'checkpoint', dir, runDir: node.dir, step, description: parts.join(' · ') };
     });
   }
 

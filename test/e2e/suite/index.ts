@@ -4,10 +4,12 @@
  */
 import Mocha from 'mocha';
 import { registerExtensionTests } from './extension.test';
+import { registerPanelTests } from './panels.test';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false });
   registerExtensionTests(mocha);
+  registerPanelTests(mocha);
   return new Promise((resolve, reject) => {
     mocha.run((failures) => {
       console.log(`e2e: ${mocha.suite.total() - failures} passed, ${failures} failed`);

@@ -1,0 +1,137 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { evaluateCheckpoint, type CheckpointEvaluation, type CheckpointRef, type EvalFromWebview, type EvalToWebview } from '../../protocol';
+import { parseEvalFromWebview } from '../../protocol-guards';
+import type { EngineContext } from '../context';
+import { readSettings } from '../config';
+import { listRunFolders } from '../run-folders';
+import { evaluationsToCsv } from './eval-export';
+import { oneLine, PanelHost, type PanelKind } from './panel-host';
+
+export const EVAL_PANEL: PanelKind<EvalFromWebview> = { viewType: 'electraLab.evaluation', title: 'ELECTRA Evaluation', page: 'eval', parse: parseEvalFromWebview };
+
+type EvaluateRequest = Extract<EvalFromWebview, { type: 'evaluate' }>;
+
+/**
+ * The checkpoint evaluation panel: evaluates the chosen checkpoints one after another in the engine
+ * (each result cached next to its checkpoint), with progress and cancel, and exports the table.
+ */
+export class EvalPanel implements vscode.Disposable {
+  private host: PanelHost<EvalToWebview, EvalFromWebview> | undefined;
+  private readonly results = new Map<string, CheckpointEvaluation>();
+  private running: vscode.CancellationTokenSource | undefined;
+  /** Checkpoints outside the runs folder the user chose through a command (the page may evaluate those too). */
+  private readonly chosen = new Set<string>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly extension: vscode.ExtensionContext, private readonly engine: EngineContext) {
+    this.subscriptions.push(engine.onEvaluateProgress((p) => this.host?.post({ type: 'progress', checkpoint: p.checkpoint, done: p.done, total: p.total })));
+  }
+
+  get panelHost(): PanelHost<EvalToWebview, EvalFromWebview> | undefined {
+    return this.host;
+  }
+
+  /** Opens the panel; with checkpoints given (from the Runs view or a test), evaluates them right away. */
+  show(checkpoints: string[] = [], split: 'heldout' | 'all' = 'heldout'): Promise<void> {
+    for (const c of checkpoints) this.chosen.add(path.resolve(c));
+    if (!this.host) this.attach(PanelHost.create(this.extension, EVAL_PANEL, this.engine.output, (m) => void this.onMessage(m)));
+    else this.host.reveal();
+    return checkpoints.length ? this.evaluate({ type: 'evaluate', checkpoints: checkpoints.map((c) => path.resolve(c)), split }) : Promise.resolve();
+  }
+
+  restore(panel: vscode.WebviewPanel): void {
+    this.attach(new PanelHost(this.extension, EVAL_PANEL, panel, this.engine.output, (m) => void this.onMessage(m)));
+  }
+
+  private attach(host: PanelHost<EvalToWebview, EvalFromWebview>): void {
+    this.host = host;
+    host.onDidDispose(() => {
+      this.host = undefined;
+      this.running?.cancel();
+    });
+  }
+
+  private async onMessage(message: EvalFromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.host?.post({ type: 'checkpoints', checkpoints: await this.knownCheckpoints() });
+        for (const evaluation of this.results.values()) this.host?.post({ type: 'result', evaluation });
+        return;
+      case 'evaluate':
+        return this.evaluate(message);
+      case 'cancel':
+        this.running?.cancel();
+        return;
+      case 'export':
+        return this.export(message.format);
+      case 'reveal':
+        if (this.results.has(message.checkpoint) || (await this.knownCheckpoints()).some((c) => c.dir === message.checkpoint)) {
+          await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(message.checkpoint));
+        }
+        return;
+    }
+  }
+
+  /** The workspace's runs' checkpoints, plus the heatmap's checkpoint when it lives elsewhere. */
+  private async knownCheckpoints(): Promise<CheckpointRef[]> {
+    const refs: CheckpointRef[] = (await listRunFolders()).flatMap((run) => run.checkpoints.map((c) => ({ dir: c.dir, run: run.name, step: c.step })));
+    const heatmapCheckpoint = readSettings().heatmap.checkpoint;
+    for (const dir of [...this.chosen, ...(heatmapCheckpoint ? [path.resolve(heatmapCheckpoint)] : [])]) {
+      if (!refs.some((r) => r.dir === dir)) refs.push({ dir, run: '', step: Number(/step-(\d+)$/.exec(dir)?.[1] ?? 0) });
+    }
+    return refs;
+  }
+
+  /** One checkpoint at a time: the engine is one process, and a queue keeps progress readable. */
+  private async evaluate(request: EvaluateRequest): Promise<void> {
+    this.running?.cancel();
+    const cancel = new vscode.CancellationTokenSource();
+    this.running = cancel;
+    const known = new Set((await this.knownCheckpoints()).map((c) => c.dir));
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'ELECTRA evaluation' }, async (progress) => {
+      for (const [i, checkpoint] of request.checkpoints.entries()) {
+        if (cancel.token.isCancellationRequested) break;
+        if (!known.has(path.resolve(checkpoint))) {
+          this.host?.post({ type: 'failed', checkpoint, message: `${checkpoint} is not a checkpoint of this workspace's runs — choose it with "ELECTRA: Evaluate Checkpoint" first` });
+          continue;
+        }
+        progress.report({ message: `${i + 1}/${request.checkpoints.length} ${path.basename(path.dirname(path.dirname(checkpoint)))}/${path.basename(checkpoint)}` });
+        try {
+          const evaluation = await this.engine.languageClient.sendRequest(evaluateCheckpoint, { checkpoint, split: request.split, corpus: request.corpus, force: request.force }, cancel.token);
+          this.results.set(checkpoint, evaluation);
+          this.host?.post({ type: 'result', evaluation });
+        } catch (e) {
+          this.host?.post({ type: 'failed', checkpoint, message: cancel.token.isCancellationRequested ? 'cancelled' : oneLine(e) });
+        }
+      }
+    });
+    if (this.running === cancel) this.running = undefined;
+    cancel.dispose();
+    this.host?.post({ type: 'idle' });
+  }
+
+  private async export(format: 'csv' | 'json'): Promise<void> {
+    const rows = [...this.results.values()];
+    if (rows.length === 0) {
+      void vscode.window.showInformationMessage('ELECTRA: nothing to export yet — evaluate a checkpoint first.');
+      return;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({
+      title: 'ELECTRA: export the evaluation table',
+      defaultUri: folder && vscode.Uri.joinPath(folder, `electra-evaluation.${format}`),
+      filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+    });
+    if (!target) return;
+    const text = format === 'csv' ? evaluationsToCsv(rows) : JSON.stringify(rows, null, 2) + '\n';
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+    this.engine.output.appendLine(`evaluation table written to ${target.fsPath}`);
+  }
+
+  dispose(): void {
+    this.running?.cancel();
+    this.host?.dispose();
+    for (const d of this.subscriptions) d.dispose();
+  }
+}

@@ -1,0 +1,115 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunsFromWebview, RunsToWebview, RunSummary } from '../../protocol';
+import { parseRunsFromWebview } from '../../protocol-guards';
+import type { EngineContext } from '../context';
+import { listRunFolders, readMetrics, runsRoot, type RunFolder } from '../run-folders';
+import { PanelHost, type PanelKind } from './panel-host';
+
+export const RUNS_PANEL: PanelKind<RunsFromWebview> = { viewType: 'electraLab.runsDashboard', title: 'ELECTRA Runs', page: 'runs', parse: parseRunsFromWebview };
+
+/**
+ * The runs dashboard: curves from each selected run's metrics.jsonl, followed as the file grows (runs
+ * started from the CLI included, since it reads the folders, not the engine's events).
+ */
+export class RunsPanel implements vscode.Disposable {
+  private host: PanelHost<RunsToWebview, RunsFromWebview> | undefined;
+  /** Selected runs and how far into their metrics.jsonl the page already has. */
+  private readonly followed = new Map<string, number>();
+  private readonly failed = new Set<string>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly extension: vscode.ExtensionContext, private readonly engine: EngineContext) {
+    this.subscriptions.push(engine.onRunEvent((e) => {
+      if (e.kind === 'failed') this.failed.add(e.runDir);
+      if (e.kind === 'metrics') void this.sendNewMetrics(e.runDir);
+      if (e.kind === 'done' || e.kind === 'failed' || e.kind === 'checkpoint') void this.sendRuns();
+    }));
+    const root = runsRoot();
+    if (root) {
+      // CLI runs change files without telling the engine.
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '*/{metrics.jsonl,run.json}'));
+      const changed = (uri: vscode.Uri) => (path.basename(uri.fsPath) === 'run.json' ? void this.sendRuns() : void this.sendNewMetrics(path.dirname(uri.fsPath)));
+      this.subscriptions.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed));
+    }
+  }
+
+  get panelHost(): PanelHost<RunsToWebview, RunsFromWebview> | undefined {
+    return this.host;
+  }
+
+  show(select?: string): void {
+    if (select) this.followed.set(select, 0);
+    if (this.host) {
+      this.host.reveal();
+      void this.sendRuns();
+      return;
+    }
+    this.attach(PanelHost.create(this.extension, RUNS_PANEL, this.engine.output, (m) => void this.onMessage(m)));
+  }
+
+  restore(panel: vscode.WebviewPanel): void {
+    this.attach(new PanelHost(this.extension, RUNS_PANEL, panel, this.engine.output, (m) => void this.onMessage(m)));
+  }
+
+  private attach(host: PanelHost<RunsToWebview, RunsFromWebview>): void {
+    this.host = host;
+    host.onDidDispose(() => {
+      this.host = undefined;
+      this.followed.clear();
+    });
+  }
+
+  private async onMessage(message: RunsFromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        return this.sendRuns(true);
+      case 'select': {
+        const known = new Set((await listRunFolders()).map((r) => r.dir));
+        this.followed.clear();
+        for (const dir of message.runDirs.filter((d) => known.has(d))) this.followed.set(dir, 0);
+        for (const dir of this.followed.keys()) await this.sendNewMetrics(dir);
+        return;
+      }
+      case 'openConfig': {
+        const run = (await listRunFolders()).find((r) => r.dir === message.runDir);
+        if (run) await vscode.window.showTextDocument(vscode.Uri.file(path.join(run.dir, 'run.json')), { viewColumn: vscode.ViewColumn.One });
+        return;
+      }
+    }
+  }
+
+  private status(run: RunFolder): RunSummary['status'] {
+    if (this.engine.activeRuns().includes(run.dir)) return 'running';
+    if (this.failed.has(run.dir)) return 'failed';
+    const steps = run.config.steps;
+    if (typeof steps === 'number' && run.checkpoints[0]?.step === steps) return 'finished';
+    return run.checkpoints.length ? 'stopped' : 'unknown';
+  }
+
+  /** The run list; on `ready` also the newest run's curves, so a fresh dashboard is not empty. */
+  private async sendRuns(initial = false): Promise<void> {
+    if (!this.host) return;
+    const runs = await listRunFolders();
+    this.host.post({ type: 'runs', runs: runs.map((r) => ({ runDir: r.dir, name: r.name, config: r.config, status: this.status(r) })) });
+    if (initial) {
+      if (this.followed.size === 0 && runs[0]) this.followed.set(runs[0].dir, 0);
+      for (const dir of this.followed.keys()) this.followed.set(dir, 0);
+      for (const dir of this.followed.keys()) await this.sendNewMetrics(dir);
+    }
+  }
+
+  private async sendNewMetrics(runDir: string): Promise<void> {
+    const from = this.followed.get(runDir);
+    if (!this.host || from === undefined) return;
+    const { records, next } = await readMetrics(runDir, from);
+    const reset = from === 0 || next < from;
+    this.followed.set(runDir, next);
+    if (records.length || reset) this.host.post({ type: 'metrics', runDir, records, reset });
+  }
+
+  dispose(): void {
+    this.host?.dispose();
+    for (const d of this.subscriptions) d.dispose();
+  }
+}

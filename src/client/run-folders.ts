@@ -1,0 +1,93 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { MetricRecord, RunSample } from '../protocol';
+
+/** A run folder on disk, as the trainer (from the editor or the CLI) left it. */
+export interface RunFolder {
+  dir: string;
+  name: string;
+  /** run.json: the options that made the run. */
+  config: Record<string, unknown>;
+  /** Newest first. */
+  checkpoints: { dir: string; step: number }[];
+}
+
+/** The workspace's runs directory (setting electraLab.runsDirectory, relative to the first folder). */
+export function runsRoot(): string | undefined {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) return undefined;
+  return path.resolve(folder.uri.fsPath, vscode.workspace.getConfiguration('electraLab').get('runsDirectory', '.electra/runs'));
+}
+
+async function readJsonObject(file: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const value: unknown = JSON.parse(await fs.readFile(file, 'utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function checkpointsOf(runDir: string): Promise<{ dir: string; step: number }[]> {
+  const names = await fs.readdir(path.join(runDir, 'checkpoints')).catch(() => [] as string[]);
+  return names.filter((n) => /^step-\d+$/.test(n)).map((n) => ({ dir: path.join(runDir, 'checkpoints', n), step: Number(n.slice(5)) })).sort((a, b) => b.step - a.step);
+}
+
+/** Every run (a folder with a run.json) under the runs directory, newest name first. */
+export async function listRunFolders(): Promise<RunFolder[]> {
+  const root = runsRoot();
+  if (!root) return [];
+  const entries = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
+  const runs: RunFolder[] = [];
+  for (const e of entries.filter((x) => x.isDirectory()).sort((a, b) => b.name.localeCompare(a.name))) {
+    const dir = path.join(root, e.name);
+    const config = await readJsonObject(path.join(dir, 'run.json'));
+    if (config) runs.push({ dir, name: e.name, config, checkpoints: await checkpointsOf(dir) });
+  }
+  return runs;
+}
+
+function jsonLines<T>(text: string, accept: (value: unknown) => value is T): T[] {
+  const out: T[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const value: unknown = JSON.parse(line);
+      if (accept(value)) out.push(value);
+    } catch {
+      // A line being written while we read, or a damaged one: the rest of the log is still useful.
+    }
+  }
+  return out;
+}
+
+function isMetricRecord(value: unknown): value is MetricRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return typeof record.step === 'number' && Object.values(record).every((v) => typeof v === 'number');
+}
+
+/**
+ * metrics.jsonl from byte `from` on: complete lines only, so a dashboard can follow a file that is
+ * being appended to by reading just the new part each time it changes.
+ */
+export async function readMetrics(runDir: string, from = 0): Promise<{ records: MetricRecord[]; next: number }> {
+  const bytes = await fs.readFile(path.join(runDir, 'metrics.jsonl')).catch(() => Buffer.alloc(0));
+  if (bytes.length < from) return readMetrics(runDir, 0); // the file was rewritten (a resumed run truncates it)
+  const end = bytes.lastIndexOf(0x0a) + 1;
+  if (end <= from) return { records: [], next: from };
+  return { records: jsonLines(bytes.subarray(from, end).toString('utf8'), isMetricRecord), next: end };
+}
+
+function isRunSample(value: unknown): value is RunSample {
+  if (typeof value !== 'object' || value === null) return false;
+  const s = value as Record<string, unknown>;
+  return typeof s.step === 'number' && typeof s.row === 'number' && Array.isArray(s.tokens);
+}
+
+/** samples.jsonl: the corruption samples a run logged as it trained (at most `limit`, the newest). */
+export async function readSamples(runDir: string, limit = 200): Promise<RunSample[]> {
+  const text = await fs.readFile(path.join(runDir, 'samples.jsonl'), 'utf8').catch(() => '');
+  return jsonLines(text, isRunSample).slice(-limit);
+}

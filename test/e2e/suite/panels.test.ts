@@ -1,0 +1,76 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Mocha from 'mocha';
+import * as vscode from 'vscode';
+import type { ElectraLabApi } from '../../../src/extension';
+import type { PanelHost } from '../../../src/client/panels/panel-host';
+import { screenshot, workspaceFile } from './workspace';
+
+/** Polls until `check` returns a value (the panels answer asynchronously, through the engine). */
+async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The page loaded under its CSP, ran its script and said `ready` (the host validated the message). */
+function pageReady<T, F extends { type: string }>(host: () => PanelHost<T, F> | undefined, what: string) {
+  return eventually(`${what} page to post ready`, () => (host()?.received.some((m) => m.type === 'ready') ? true : undefined));
+}
+
+export function registerPanelTests(mocha: Mocha): void {
+  const suite = Mocha.Suite.create(mocha.suite, 'ELECTRA Lab panels in a real VS Code');
+  let api: ElectraLabApi;
+  const add = (title: string, fn: () => Promise<void>) => suite.addTest(new Mocha.Test(title, fn));
+  const checkpoint = () => workspaceFile(path.join('.electra', 'runs', 'e2e', 'checkpoints', 'step-40'));
+
+  add('Corrupt Selection opens the Lab panel; the page asks and gets a corruption sample of the selected passage', async () => {
+    api = await vscode.extensions.getExtension<ElectraLabApi>('electra-lab.electra-lab')!.activate();
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(workspaceFile('doc.md')));
+    const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+    const start = doc.getText().indexOf('ELECTRA trains');
+    const end = doc.getText().indexOf('afterwards.') + 'afterwards.'.length;
+    editor.selection = new vscode.Selection(doc.positionAt(start), doc.positionAt(end));
+    await vscode.commands.executeCommand('electraLab.corruptSelection');
+    const lab = () => api.panels.lab.panelHost;
+    await pageReady(lab, 'Lab');
+    const sample = await eventually('a corruption sample', () => lab()?.sent.find((m) => m.type === 'corruption'));
+    assert.ok(sample.type === 'corruption');
+    assert.ok(sample.result.tokens.length > 10, `${sample.result.tokens.length} tokens`);
+    assert.ok(sample.result.tokens.every((t) => t.start >= start && t.end <= end), 'tokens lie inside the selection');
+    assert.ok(sample.result.tokens.some((t) => t.selected), 'some tokens were masked');
+    await eventually('the whole-file heatmap', () => lab()?.sent.find((m) => m.type === 'heatmap'));
+    await screenshot('lab-panel');
+  });
+
+  add('the Runs dashboard lists the workspace run and sends its metrics.jsonl curves', async () => {
+    api.panels.lab.panelHost?.dispose(); // one panel at a time, so each screenshot shows its panel whole
+    const e2eRun = workspaceFile(path.join('.electra', 'runs', 'e2e'));
+    await vscode.commands.executeCommand('electraLab.showRunsDashboard', e2eRun);
+    const runs = () => api.panels.runs.panelHost;
+    await pageReady(runs, 'Runs');
+    const list = await eventually('the run list', () => runs()?.sent.find((m) => m.type === 'runs'));
+    assert.ok(list.type === 'runs' && list.runs.some((r) => r.name === 'e2e' && r.status === 'finished'), JSON.stringify(list));
+    const metrics = await eventually('metrics of the e2e run', () => runs()?.sent.find((m) => m.type === 'metrics' && m.runDir === e2eRun));
+    assert.ok(metrics.type === 'metrics' && metrics.records.length >= 2 && metrics.records.every((r) => typeof r.loss === 'number'));
+    await screenshot('runs-dashboard');
+  });
+
+  add('Evaluate Checkpoint evaluates in the engine, caches the result next to the checkpoint, and the page receives it', async () => {
+    api.panels.runs.panelHost?.dispose();
+    await api.panels.evaluation.show([checkpoint()], 'all');
+    const evaluation = () => api.panels.evaluation.panelHost;
+    await pageReady(evaluation, 'Evaluation');
+    const result = await eventually('an evaluation result', () => evaluation()?.sent.find((m) => m.type === 'result' || m.type === 'failed'));
+    assert.equal(result.type, 'result', JSON.stringify(result));
+    assert.ok(result.type === 'result' && result.evaluation.step === 40 && Number.isFinite(result.evaluation.metrics.disc_auc));
+    assert.ok(fs.readdirSync(path.join(checkpoint(), 'eval')).some((f) => f.endsWith('.json')), 'cached next to the checkpoint');
+    await eventually('the checkpoint list', () => evaluation()?.sent.find((m) => m.type === 'checkpoints'));
+    await screenshot('evaluation-panel');
+  });
+}
