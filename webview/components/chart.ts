@@ -83,7 +83,7 @@ export function lineChart(o: { title: string; xLabel: string; yLabel?: string; h
       width: width(),
       height: o.height ?? 220,
       scales: { x: { time: false }, y: o.logY ? { distr: 3 } : {} },
-      axes: [axis(o.xLabel), axis(o.yLabel)],
+      axes: [axis(o.xLabel), { ...axis(o.yLabel), size: 60 }],
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false } },
       series: [
@@ -113,7 +113,9 @@ export function lineChart(o: { title: string; xLabel: string; yLabel?: string; h
 }
 
 /** uPlot's default tick labels round a learning rate of 2e-4 to "0"; keep three significant digits. */
-export function tickLabel(v: number): string {
+export function tickLabel(v: number | null): string {
+  // uPlot passes null for the ticks a log scale leaves unlabelled.
+  if (v === null || !Number.isFinite(v)) return '';
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (a < 1e-3 || a >= 1e6) return v.toExponential(1).replace('.0e', 'e');

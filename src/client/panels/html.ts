@@ -50,7 +50,9 @@ function cspToken(s: string, what: string): string {
 }
 
 export function panelHtml(o: PanelHtmlOptions): string {
-  const nonce = cspToken(o.nonce, 'nonce');
+  // A nonce is base64(url) by CSP's grammar; anything else (a quote) could close it and open a keyword.
+  if (!/^[A-Za-z0-9+/_=-]+$/.test(o.nonce)) throw new Error('panelHtml: the nonce must be base64 (use newNonce())');
+  const nonce = o.nonce;
   const source = cspToken(o.cspSource, 'cspSource');
   const csp = [
     "default-src 'none'",

@@ -1,0 +1,185 @@
+/** The checkpoint evaluation page in headless Chromium: picker, evaluate/cancel, progress, table, chart, export, state. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { EvalToWebview } from '../../src/protocol';
+import { fixture, startHarness, type Harness, type PanelPage } from './harness';
+
+type Checkpoints = Extract<EvalToWebview, { type: 'checkpoints' }>;
+type Result = Extract<EvalToWebview, { type: 'result' }>;
+type Failed = Extract<EvalToWebview, { type: 'failed' }>;
+const f = fixture<{ checkpoints: Checkpoints; results: Result[]; failed: Failed }>('eval.json');
+const refs = f.checkpoints.checkpoints;
+
+async function tableRows(p: PanelPage) {
+  return p.page.$$eval('table.grid tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+}
+async function headers(p: PanelPage) {
+  return p.page.$$eval('table.grid thead button.sort', (bs) => bs.map((b) => b.getAttribute('data-key')));
+}
+async function column(p: PanelPage, key: string) {
+  const i = (await headers(p)).indexOf(key);
+  return (await tableRows(p)).map((r) => r[i]);
+}
+async function showAll(p: PanelPage) {
+  await p.send(f.checkpoints);
+  for (const r of f.results) await p.send(r);
+  await p.send(f.failed);
+  await p.send({ type: 'idle' });
+}
+
+describe('eval page', () => {
+  let h: Harness;
+  before(async () => (h = await startHarness()));
+  after(async () => h.close());
+
+  it('groups checkpoints by run and posts evaluate for the checked ones, with the split', async () => {
+    const p = await h.open('eval');
+    await p.send(f.checkpoints);
+    const groups = await p.page.$$eval('fieldset.run-group', (fs) => fs.map((g) => [g.querySelector('legend')!.textContent, [...g.querySelectorAll('vscode-checkbox')].map((c) => c.textContent)]));
+    assert.deepEqual(groups, [
+      ['tiny-a', ['step 20', 'step 40']],
+      ['tiny-b', ['step 20', 'step 40']],
+      ['(outside a run)', ['step 0']],
+    ]);
+    assert.equal(await p.page.$eval('vscode-button:has-text("Evaluate")', (b) => b.hasAttribute('disabled')), true);
+    await p.page.click(`vscode-checkbox[data-dir="${refs[1].dir}"]`);
+    await p.page.click(`vscode-checkbox[data-dir="${refs[3].dir}"]`);
+    await p.page.click('vscode-dropdown');
+    await p.page.click('vscode-option:has-text("all examples")');
+    await p.clearPosted();
+    await p.page.click('vscode-button:has-text("Evaluate")');
+    assert.deepEqual(await p.posted(), [{ type: 'evaluate', checkpoints: [refs[1].dir, refs[3].dir], split: 'all' }]);
+    assert.deepEqual(await column(p, 'status'), ['queued', 'queued']);
+    // Busy: Evaluate off, Cancel on.
+    assert.equal(await p.page.$eval('vscode-button:has-text("Evaluate")', (b) => b.hasAttribute('disabled')), true);
+    await p.page.click('vscode-button:has-text("Cancel")');
+    assert.deepEqual((await p.posted()).at(-1), { type: 'cancel' });
+    await p.send({ type: 'idle' });
+    assert.equal(await p.page.$eval('vscode-button:has-text("Cancel")', (b) => b.hasAttribute('disabled')), true);
+    assert.deepEqual(await p.problems(), []);
+  });
+
+  it('shows per-checkpoint progress, results and failures in the table', async () => {
+    const p = await h.open('eval');
+    await p.send(f.checkpoints);
+    await p.send({ type: 'progress', checkpoint: refs[0].dir, done: 3, total: 10 });
+    assert.equal(await p.page.$eval('table.grid progress', (e) => (e as HTMLProgressElement).value), 3);
+    assert.deepEqual(await column(p, 'status'), ['3/10']);
+    for (const r of f.results) await p.send(r);
+    await p.send(f.failed);
+    const rows = await tableRows(p);
+    assert.equal(rows.length, f.results.length + 1);
+    const loss = await column(p, 'loss');
+    const byStepRun = [...f.results].sort((x, y) => x.evaluation.step - y.evaluation.step);
+    // Default order: step ascending (the failed folder is step 0).
+    assert.deepEqual(await column(p, 'step'), ['0', ...byStepRun.map((r) => String(r.evaluation.step))]);
+    assert.equal(loss[0], '–');
+    assert.deepEqual(loss.slice(1), byStepRun.map((r) => r.evaluation.metrics.loss.toFixed(4)));
+    assert.match((await column(p, 'status'))[0], /^failed: .*not a checkpoint folder/);
+    assert.equal(await p.page.$$eval('table.grid tr.failed', (e) => e.length), 1);
+    const expected = ['run', 'step', 'status', 'loss', 'masked_lm_accuracy', 'sampled_masked_lm_accuracy', 'disc_accuracy', 'disc_precision', 'disc_recall', 'disc_f1', 'disc_auc', 'disc_loss'];
+    assert.deepEqual(await headers(p), expected);
+  });
+
+  it('sorts by a clicked header, both ways, and by keyboard', async () => {
+    const p = await h.open('eval');
+    await showAll(p);
+    const losses = f.results.map((r) => r.evaluation.metrics.loss);
+    await p.page.click('button.sort[data-key="loss"]');
+    assert.deepEqual((await column(p, 'loss')).slice(0, losses.length), [...losses].sort((x, y) => x - y).map((x) => x.toFixed(4)));
+    assert.equal(await p.page.$eval('th:has(button[data-key="loss"])', (th) => th.getAttribute('aria-sort')), 'ascending');
+    await p.page.click('button.sort[data-key="loss"]');
+    assert.deepEqual((await column(p, 'loss')).slice(0, losses.length), [...losses].sort((x, y) => y - x).map((x) => x.toFixed(4)));
+    assert.equal(await p.page.$eval('th:has(button[data-key="loss"])', (th) => th.getAttribute('aria-sort')), 'descending');
+    // Keyboard: focus stays on the header after sorting, so Tab + Enter/Space work.
+    await p.page.focus('button.sort[data-key="disc_auc"]');
+    await p.page.keyboard.press('Enter');
+    const aucs = f.results.map((r) => r.evaluation.metrics.disc_auc);
+    assert.deepEqual((await column(p, 'disc_auc')).slice(0, aucs.length), [...aucs].sort((x, y) => x - y).map((x) => x.toFixed(4)));
+    await p.page.keyboard.press('Space');
+    assert.deepEqual((await column(p, 'disc_auc')).slice(0, aucs.length), [...aucs].sort((x, y) => y - x).map((x) => x.toFixed(4)));
+    assert.equal(await p.page.evaluate(() => document.activeElement?.getAttribute('data-key')), 'disc_auc');
+  });
+
+  it('adds a column per fine-tuning metric present and charts a chosen metric across steps', async () => {
+    const p = await h.open('eval');
+    await showAll(p);
+    // The CLI has no finetune command yet: this summary is added here, in the shape protocol.ts gives it.
+    const withTask: Result = { type: 'result', evaluation: { ...f.results[0].evaluation, finetune: [{ task: 'sst2', metrics: { accuracy: 0.81, f1: 0.79 } }] } };
+    await p.send(withTask);
+    assert.deepEqual((await headers(p)).slice(-2), ['sst2:accuracy', 'sst2:f1']);
+    assert.ok((await column(p, 'sst2:accuracy')).includes('0.8100'));
+    const chart = await p.page.$eval('figure.chart', (e) => ({ points: e.getAttribute('data-points'), series: e.getAttribute('data-series'), canvas: e.querySelectorAll('canvas').length }));
+    assert.deepEqual(chart, { points: '2', series: '2', canvas: 1 });
+    const options = await p.page.$$eval('select.native-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    assert.ok(options.includes('sst2:accuracy') && options.includes('loss'));
+    await p.page.selectOption('select.native-select', 'loss');
+    assert.equal(await p.page.$eval('select.native-select', (s) => (s as HTMLSelectElement).value), 'loss');
+  });
+
+  it('posts export requests', async () => {
+    const p = await h.open('eval');
+    await showAll(p);
+    await p.clearPosted();
+    await p.page.click('vscode-button:has-text("Export CSV")');
+    await p.page.click('vscode-button:has-text("Export JSON")');
+    assert.deepEqual(await p.posted(), [{ type: 'export', format: 'csv' }, { type: 'export', format: 'json' }]);
+  });
+
+  it('restores selection, split, sort and results after a reload', async () => {
+    const p = await h.open('eval');
+    await showAll(p);
+    await p.page.click(`vscode-checkbox[data-dir="${refs[0].dir}"]`);
+    await p.page.click('vscode-dropdown');
+    await p.page.click('vscode-option:has-text("all examples")');
+    await p.page.click('button.sort[data-key="disc_auc"]');
+    await p.page.click('button.sort[data-key="disc_auc"]');
+    const before = await tableRows(p);
+    await p.reload();
+    assert.deepEqual(await p.posted(), [{ type: 'ready' }]);
+    assert.deepEqual(await tableRows(p), before);
+    assert.equal(await p.page.$eval('th:has(button[data-key="disc_auc"])', (th) => th.getAttribute('aria-sort')), 'descending');
+    assert.equal(await p.page.$eval(`vscode-checkbox[data-dir="${refs[0].dir}"]`, (c) => (c as HTMLElement & { checked: boolean }).checked), true);
+    await p.clearPosted();
+    await p.page.click('vscode-button:has-text("Evaluate")');
+    assert.deepEqual(await p.posted(), [{ type: 'evaluate', checkpoints: [refs[0].dir], split: 'all' }]);
+  });
+
+  it('ignores hostile messages and never injects markup', async () => {
+    const p = await h.open('eval');
+    const evil = '<img src=x onerror="window.__pwned=1">';
+    await p.send({ type: 'checkpoints', checkpoints: [{ dir: evil, run: evil, step: 1 }] });
+    await p.send({ type: 'failed', checkpoint: evil, message: evil });
+    const r = f.results[0].evaluation;
+    const hostile: unknown[] = [
+      { type: 'result', evaluation: { ...r, metrics: { loss: 'low' } } },
+      { type: 'result', evaluation: { ...r, step: -1 } },
+      { type: 'result', evaluation: { ...r, split: 'train' } },
+      { type: 'result', evaluation: { ...r, finetune: [{ task: 'x', metrics: { acc: Number.NaN } }] } },
+      { type: 'progress', checkpoint: refs[0].dir, done: '3', total: 10 },
+      { type: 'checkpoints', checkpoints: new Array(10_001).fill(refs[0]) },
+      42,
+    ];
+    for (const m of hostile) await p.send(m);
+    assert.equal(await p.page.$$eval('img', (e) => e.length), 0);
+    assert.equal(await p.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.equal(await p.page.textContent('.notice'), `Ignored ${hostile.length} malformed messages.`);
+    assert.match((await column(p, 'status'))[0], /failed: <img/);
+    await showAll(p);
+    assert.equal((await tableRows(p)).length, f.results.length + 2);
+    assert.deepEqual(await p.problems(), []);
+  });
+
+  it('looks right in light and dark themes (screenshots)', async () => {
+    for (const theme of ['light', 'dark'] as const) {
+      const p = await h.open('eval', { theme, width: 1280, height: 860 });
+      await showAll(p);
+      await p.page.click(`vscode-checkbox[data-dir="${refs[1].dir}"]`);
+      await p.page.click(`vscode-checkbox[data-dir="${refs[3].dir}"]`);
+      await p.send({ type: 'progress', checkpoint: refs[1].dir, done: 4, total: 10 });
+      await p.screenshot(`webview-eval-${theme}.png`);
+      assert.deepEqual(await p.problems(), [], theme);
+      await p.page.context().close();
+    }
+  });
+});
