@@ -205,7 +205,7 @@ export function parseRunsToWebview(x: unknown): RunsToWebview | undefined {
   if (!isObj(x)) return undefined;
   switch (x.type) {
     case 'runs':
-      return isArr(x.runs, LIMITS.runs, isRunSummary) ? (x as RunsToWebview) : undefined;
+      return isArr(x.runs, LIMITS.runs, isRunSummary) && (x.select === undefined || isArr(x.select, LIMITS.runs, str(LIMITS.path))) ? (x as RunsToWebview) : undefined;
     case 'metrics':
       return isStr(x.runDir, LIMITS.path) && isBool(x.reset) && isArr(x.records, LIMITS.metricRecords, isMetricRecord)
         ? (x as RunsToWebview)

@@ -216,7 +216,8 @@ export interface RunSummary {
 /** One metrics.jsonl line: step plus the logged numbers (loss, masked_lm_accuracy, disc_auc, tokens_per_second, learning_rate, …). */
 export type MetricRecord = { step: number } & Record<string, number>;
 export type RunsToWebview =
-  | { type: 'runs'; runs: RunSummary[] }
+  /** `select`: runs the user asked to see (Show Runs Dashboard on a run); otherwise the page keeps its own choice. */
+  | { type: 'runs'; runs: RunSummary[]; select?: string[] }
   /** Records of one run: all of them when `reset`, else lines appended since the last message. */
   | { type: 'metrics'; runDir: string; records: MetricRecord[]; reset: boolean }
   | { type: 'error'; message: string };

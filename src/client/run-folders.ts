@@ -48,13 +48,14 @@ export async function listRunFolders(): Promise<RunFolder[]> {
   return runs;
 }
 
-function jsonLines<T>(text: string, accept: (value: unknown) => value is T): T[] {
+/** Parsed lines that `accept` turns into a T (undefined = skip the line). */
+function jsonLines<T>(text: string, accept: (value: unknown) => T | undefined): T[] {
   const out: T[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      const value: unknown = JSON.parse(line);
-      if (accept(value)) out.push(value);
+      const value = accept(JSON.parse(line));
+      if (value !== undefined) out.push(value);
     } catch {
       // A line being written while we read, or a damaged one: the rest of the log is still useful.
     }
@@ -62,10 +63,10 @@ function jsonLines<T>(text: string, accept: (value: unknown) => value is T): T[]
   return out;
 }
 
-function isMetricRecord(value: unknown): value is MetricRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return typeof record.step === 'number' && Object.values(record).every((v) => typeof v === 'number');
+/** A metrics line with its numbers; a NaN the trainer logged (JSON null) is left out, not the whole line. */
+function asMetricRecord(value: unknown): MetricRecord | undefined {
+  if (typeof value !== 'object' || value === null || typeof (value as { step?: unknown }).step !== 'number') return undefined;
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]))) as MetricRecord;
 }
 
 /**
@@ -77,17 +78,17 @@ export async function readMetrics(runDir: string, from = 0): Promise<{ records: 
   if (bytes.length < from) return readMetrics(runDir, 0); // the file was rewritten (a resumed run truncates it)
   const end = bytes.lastIndexOf(0x0a) + 1;
   if (end <= from) return { records: [], next: from };
-  return { records: jsonLines(bytes.subarray(from, end).toString('utf8'), isMetricRecord), next: end };
+  return { records: jsonLines(bytes.subarray(from, end).toString('utf8'), asMetricRecord), next: end };
 }
 
-function isRunSample(value: unknown): value is RunSample {
-  if (typeof value !== 'object' || value === null) return false;
+function asRunSample(value: unknown): RunSample | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
   const s = value as Record<string, unknown>;
-  return typeof s.step === 'number' && typeof s.row === 'number' && Array.isArray(s.tokens);
+  return typeof s.step === 'number' && typeof s.row === 'number' && Array.isArray(s.tokens) ? (value as RunSample) : undefined;
 }
 
 /** samples.jsonl: the corruption samples a run logged as it trained (at most `limit`, the newest). */
 export async function readSamples(runDir: string, limit = 200): Promise<RunSample[]> {
   const text = await fs.readFile(path.join(runDir, 'samples.jsonl'), 'utf8').catch(() => '');
-  return jsonLines(text, isRunSample).slice(-limit);
+  return jsonLines(text, asRunSample).slice(-limit);
 }

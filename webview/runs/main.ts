@@ -93,8 +93,9 @@ listen(
         runs = m.runs;
         const known = new Set(runs.map((r) => r.runDir));
         for (const dir of metrics.keys()) if (!known.has(dir)) metrics.delete(dir);
-        // Keep the restored selection where those runs still exist; otherwise chart the first run.
-        const kept = selected.filter((d) => known.has(d));
+        // The runs the user asked for; else the restored selection where those runs still exist; else the first run.
+        const asked = (m.select ?? []).filter((d) => known.has(d));
+        const kept = asked.length > 0 ? asked : selected.filter((d) => known.has(d));
         const next = kept.length > 0 ? kept : runs.slice(0, 1).map((r) => r.runDir);
         list.show(runs, next);
         select(next);

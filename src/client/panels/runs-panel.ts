@@ -17,6 +17,8 @@ export class RunsPanel implements vscode.Disposable {
   /** Selected runs and how far into their metrics.jsonl the page already has. */
   private readonly followed = new Map<string, number>();
   private readonly failed = new Set<string>();
+  /** A run the user asked to see, told to the page with the next run list. */
+  private pendingSelect: string | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(private readonly extension: vscode.ExtensionContext, private readonly engine: EngineContext) {
@@ -39,7 +41,7 @@ export class RunsPanel implements vscode.Disposable {
   }
 
   show(select?: string): void {
-    if (select) this.followed.set(select, 0);
+    this.pendingSelect = select;
     if (this.host) {
       this.host.reveal();
       void this.sendRuns();
@@ -63,7 +65,7 @@ export class RunsPanel implements vscode.Disposable {
   private async onMessage(message: RunsFromWebview): Promise<void> {
     switch (message.type) {
       case 'ready':
-        return this.sendRuns(true);
+        return this.sendRuns();
       case 'select': {
         const known = new Set((await listRunFolders()).map((r) => r.dir));
         this.followed.clear();
@@ -87,16 +89,13 @@ export class RunsPanel implements vscode.Disposable {
     return run.checkpoints.length ? 'stopped' : 'unknown';
   }
 
-  /** The run list; on `ready` also the newest run's curves, so a fresh dashboard is not empty. */
-  private async sendRuns(initial = false): Promise<void> {
+  /** The run list; the page answers with the runs it charts (`select`), and gets their metrics then. */
+  private async sendRuns(): Promise<void> {
     if (!this.host) return;
     const runs = await listRunFolders();
-    this.host.post({ type: 'runs', runs: runs.map((r) => ({ runDir: r.dir, name: r.name, config: r.config, status: this.status(r) })) });
-    if (initial) {
-      if (this.followed.size === 0 && runs[0]) this.followed.set(runs[0].dir, 0);
-      for (const dir of this.followed.keys()) this.followed.set(dir, 0);
-      for (const dir of this.followed.keys()) await this.sendNewMetrics(dir);
-    }
+    const select = this.pendingSelect ? [this.pendingSelect] : undefined;
+    this.pendingSelect = undefined;
+    this.host.post({ type: 'runs', runs: runs.map((r) => ({ runDir: r.dir, name: r.name, config: r.config, status: this.status(r) })), select });
   }
 
   private async sendNewMetrics(runDir: string): Promise<void> {
