@@ -24,7 +24,7 @@ export function chunkEnd(layout: DocumentLayout, chunk: number): number {
 
 /** Chunk sizes as fractions of a window's content: every chunk leaves ≥ 1/4 of a window as context on each side. */
 export function chunkLimits(content: number): { min: number; max: number } {
-  return { min: Math.max(1, Math.floor(content / 4)), max: Math.max(1, Math.floor(content / 2)) };
+  return { min: Math.max(1, Math.floor((content * 3) / 8)), max: Math.max(1, Math.floor(content / 2)) };
 }
 
 interface LineTokens {
