@@ -7,6 +7,7 @@ import type { EngineContext } from './context';
 import { readSettings } from './config';
 import { mergeRanges, subtractRanges } from './char-ranges';
 import { createDecorationTypes, hoverMarkdown, levelOf, LEVELS } from './heatmap-style';
+import { UnsyncedTabWatcher } from './heatmap-unsynced';
 
 /** Lines scored beyond the visible ones, so a short scroll finds them painted. */
 const MARGIN_LINES = 40;
@@ -20,7 +21,8 @@ export interface PaintedHeatmap {
   rangesPerLevel: number[];
   /** True once the whole document is scored (small documents); big ones are scored around what is visible. */
   complete: boolean;
-  /** Of the engine's last answer: windows it needed and how many it ran through the model (the rest were cached). */
+  /** Summed over this version's requests: windows the engine needed, and how many of them it ran through the
+   *  model (the rest came from its cache: after an edit, only the windows holding it). */
   windows: number;
   windowsScored: number;
 }
@@ -71,6 +73,7 @@ export class HeatmapController implements vscode.Disposable {
       vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri.toString())),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('electraLab.heatmap') && this.refreshVisible()),
       vscode.languages.registerHoverProvider('*', { provideHover: (d, p, t) => this.hover(d, p, t) }),
+      new UnsyncedTabWatcher(() => this.enabled, (uri, message) => this.notifyOnce(uri, message, ['Hide Heatmap', 'Open Log'])),
       engine.onDidRestart(() => {
         for (const uri of [...this.scores.keys()]) this.forget(uri);
         this.refreshVisible();
@@ -121,7 +124,7 @@ export class HeatmapController implements vscode.Disposable {
     }
     const problem = unsupported(document);
     if (problem) {
-      this.notifyOnce(document, problem, ['Hide Heatmap', 'Open Log']);
+      this.notifyOnce(document.uri, problem, ['Hide Heatmap', 'Open Log']);
       return;
     }
     const key = document.uri.toString();
@@ -149,7 +152,7 @@ export class HeatmapController implements vscode.Disposable {
       if (!state.complete && document.getText().length <= HEATMAP_WHOLE_DOCUMENT_CHARS) await this.request(document, state, undefined);
     } catch (e) {
       if (state.cancel.token.isCancellationRequested || document.version !== state.version || !this.enabled) return; // typed on: a newer request is coming
-      this.notifyOnce(document, (e instanceof Error ? e.message : String(e)).split('\n')[0], ['Choose Checkpoint', 'Open Log']);
+      this.notifyOnce(document.uri, (e instanceof Error ? e.message : String(e)).split('\n')[0], ['Choose Checkpoint', 'Open Log']);
     }
   }
 
@@ -164,8 +167,8 @@ export class HeatmapController implements vscode.Disposable {
     state.sorted = [...state.tokens.values()].sort((a, b) => a.start - b.start);
     state.covered = mergeRanges([...state.covered, result.range]);
     state.complete = !range || (state.covered.length === 1 && state.covered[0].start === 0 && state.covered[0].end >= document.getText().length);
-    state.windows = result.windows;
-    state.windowsScored = result.windowsScored;
+    state.windows += result.windows;
+    state.windowsScored += result.windowsScored;
     this.paint(document, state);
     return true;
   }
@@ -216,11 +219,11 @@ export class HeatmapController implements vscode.Disposable {
     return new vscode.Hover(hoverMarkdown(predictions?.token ?? token, predictions, failure), range);
   }
 
-  private notifyOnce(document: vscode.TextDocument, message: string, actions: ('Choose Checkpoint' | 'Open Log' | 'Hide Heatmap')[]): void {
-    const key = `${document.uri.toString()}\n${message}`;
+  private notifyOnce(uri: vscode.Uri, message: string, actions: ('Choose Checkpoint' | 'Open Log' | 'Hide Heatmap')[]): void {
+    const key = `${uri.toString()}\n${message}`;
     if (this.notified.has(key)) return;
     this.notified.add(key);
-    const name = vscode.workspace.asRelativePath(document.uri);
+    const name = vscode.workspace.asRelativePath(uri);
     this.engine.output.appendLine(`[heatmap] ${name}: ${message}`);
     void vscode.window.showErrorMessage(`ELECTRA heatmap (${name}): ${message}`, ...actions).then(async (choice) => {
       if (choice === 'Choose Checkpoint') await vscode.commands.executeCommand('electraLab.chooseCheckpoint');
