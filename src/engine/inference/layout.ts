@@ -29,6 +29,8 @@ export function chunkLimits(content: number): { min: number; max: number } {
 
 interface LineTokens {
   ids: Int32Array;
+  /** hashIds over the line's tokens: whether a chunk may start here. */
+  hash: number;
   /** Offsets relative to the line's start. */
   starts: Int32Array;
   ends: Int32Array;
@@ -51,8 +53,10 @@ class LineTokenCache {
       return hit;
     }
     const encoded = tokenizer.encode(line);
+    const lineIds = Int32Array.from(encoded, (t) => t.id);
     const value: LineTokens = {
-      ids: Int32Array.from(encoded, (t) => t.id),
+      ids: lineIds,
+      hash: hashIds(lineIds, 0, lineIds.length),
       starts: Int32Array.from(encoded, (t) => t.start),
       ends: Int32Array.from(encoded, (t) => t.end),
     };
@@ -93,37 +97,52 @@ function hashIds(ids: Int32Array, from: number, to: number): number {
 export function layoutText(tokenizer: WordPieceTokenizer, text: string, content: number): DocumentLayout {
   const { min, max } = chunkLimits(content);
   const cache = lineCache(tokenizer);
-  const ids: number[] = [];
-  const starts: number[] = [];
-  const ends: number[] = [];
-  const chunkStarts: number[] = [];
-  let size = 0;
-  let afterBlank = false;
-  let lineStart = 0;
-  while (lineStart <= text.length) {
+  // First the lines (mostly cache hits after the first version), then one pass into preallocated arrays.
+  const lines: { tokens: LineTokens; start: number }[] = [];
+  let total = 0;
+  for (let lineStart = 0; ;) {
     const newline = text.indexOf('\n', lineStart);
-    const lineEnd = newline < 0 ? text.length : newline;
-    const line = cache.encode(tokenizer, text.slice(lineStart, lineEnd));
-    const n = line.ids.length;
-    if (n === 0) afterBlank = true;
-    else {
-      const boundary = afterBlank || hashIds(line.ids, 0, n) % 4 === 0;
-      if (size > 0 && ((size >= min && boundary) || size + n > max)) size = 0;
-      afterBlank = false;
-      for (let k = 0; k < n; k++) {
-        const pairCut = n > max && k > 0 && size >= min && hashIds(line.ids, k - 1, k + 1) % 16 === 0;
-        if (size >= max || pairCut) size = 0;
-        if (size === 0) chunkStarts.push(ids.length);
-        ids.push(line.ids[k]);
-        starts.push(line.starts[k] + lineStart);
-        ends.push(line.ends[k] + lineStart);
-        size++;
-      }
-    }
+    const tokens = cache.encode(tokenizer, text.slice(lineStart, newline < 0 ? text.length : newline));
+    lines.push({ tokens, start: lineStart });
+    total += tokens.ids.length;
     if (newline < 0) break;
     lineStart = newline + 1;
   }
-  return { ids: Int32Array.from(ids), starts: Int32Array.from(starts), ends: Int32Array.from(ends), chunkStarts: Int32Array.from(chunkStarts) };
+  const ids = new Int32Array(total);
+  const starts = new Int32Array(total);
+  const ends = new Int32Array(total);
+  const chunkStarts: number[] = [];
+  let size = 0;
+  let afterBlank = false;
+  let at = 0;
+  for (const { tokens: line, start: lineStart } of lines) {
+    const n = line.ids.length;
+    if (n === 0) {
+      afterBlank = true;
+      continue;
+    }
+    const boundary = afterBlank || line.hash % 4 === 0;
+    if (size > 0 && ((size >= min && boundary) || size + n > max)) size = 0;
+    afterBlank = false;
+    if (size === 0 && n <= max) chunkStarts.push(at);
+    if (n > max) {
+      for (let k = 0; k < n; k++) {
+        const pairCut = k > 0 && size >= min && hashIds(line.ids, k - 1, k + 1) % 16 === 0;
+        if (size >= max || pairCut) size = 0;
+        if (size === 0) chunkStarts.push(at + k);
+        size++;
+      }
+    } else {
+      size += n;
+    }
+    ids.set(line.ids, at);
+    for (let k = 0; k < n; k++) {
+      starts[at + k] = line.starts[k] + lineStart;
+      ends[at + k] = line.ends[k] + lineStart;
+    }
+    at += n;
+  }
+  return { ids, starts, ends, chunkStarts: Int32Array.from(chunkStarts) };
 }
 
 /** Chunks holding a token that overlaps [start, end) (an empty range still finds the token at `start`). */
