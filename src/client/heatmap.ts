@@ -149,7 +149,7 @@ export class HeatmapController implements vscode.Disposable {
     const missing = subtractRanges(this.visibleRanges(document), state.covered);
     try {
       for (const range of missing) if (!(await this.request(document, state, range))) return;
-      if (!state.complete && document.getText().length <= HEATMAP_WHOLE_DOCUMENT_CHARS) await this.request(document, state, undefined);
+      if (!state.complete && textLength(document) <= HEATMAP_WHOLE_DOCUMENT_CHARS) await this.request(document, state, undefined);
     } catch (e) {
       if (state.cancel.token.isCancellationRequested || document.version !== state.version || !this.enabled) return; // typed on: a newer request is coming
       this.notifyOnce(document.uri, (e instanceof Error ? e.message : String(e)).split('\n')[0], ['Choose Checkpoint', 'Open Log']);
@@ -166,7 +166,7 @@ export class HeatmapController implements vscode.Disposable {
     for (const t of result.tokens) state.tokens.set(t.start, t);
     state.sorted = [...state.tokens.values()].sort((a, b) => a.start - b.start);
     state.covered = mergeRanges([...state.covered, result.range]);
-    state.complete = !range || (state.covered.length === 1 && state.covered[0].start === 0 && state.covered[0].end >= document.getText().length);
+    state.complete = !range || (state.covered.length === 1 && state.covered[0].start === 0 && state.covered[0].end >= textLength(document));
     state.windows += result.windows;
     state.windowsScored += result.windowsScored;
     this.paint(document, state);
@@ -253,14 +253,23 @@ export class HeatmapController implements vscode.Disposable {
   }
 }
 
-/** Why a document cannot have a heatmap (binary, or past the engine's size limit); undefined when it can. */
+/** Checked once per document version: whether its text holds a NUL character. */
+const binaryVersions = new WeakMap<vscode.TextDocument, { version: number; binary: boolean }>();
+
+/** Why a document cannot have a heatmap (past the engine's size limit, or binary); undefined when it can. */
 function unsupported(document: vscode.TextDocument): string | undefined {
-  const text = document.getText();
-  if (text.length > HEATMAP_MAX_DOCUMENT_CHARS) {
-    return `the file has ${text.length.toLocaleString('en')} characters, more than the heatmap scores (${HEATMAP_MAX_DOCUMENT_CHARS.toLocaleString('en')}); score a part of it with the CLI (electra-lab heatmap)`;
+  const length = textLength(document);
+  if (length > HEATMAP_MAX_DOCUMENT_CHARS) {
+    return `the file has ${length.toLocaleString('en')} characters, more than the heatmap scores (${HEATMAP_MAX_DOCUMENT_CHARS.toLocaleString('en')}); score a part of it with the CLI (electra-lab heatmap)`;
   }
-  if (text.includes('\u0000')) return 'the file looks binary (it holds NUL characters); the heatmap scores text only';
-  return undefined;
+  let known = binaryVersions.get(document);
+  if (!known || known.version !== document.version) binaryVersions.set(document, (known = { version: document.version, binary: document.getText().includes('\u0000') }));
+  return known.binary ? 'the file looks binary (it holds NUL characters); the heatmap scores text only' : undefined;
+}
+
+/** The document's length in UTF-16 units, without joining its text. */
+function textLength(document: vscode.TextDocument): number {
+  return document.offsetAt(document.lineAt(document.lineCount - 1).range.end);
 }
 
 /** The token whose span holds `offset` (binary search over tokens in document order). */

@@ -94,6 +94,11 @@ export function registerExtensionTests(mocha: Mocha): void {
     assert.match(text, /top 5/);
     assert.equal(text.match(/^\| `[^`]+` \| 0\.\d{3} \|$/gm)?.length, 5, `five predictions in ${text}`);
     assert.match(text, /Legend/);
+    editor.selection = new vscode.Selection(editor.document.positionAt(token.start + 1), editor.document.positionAt(token.start + 1));
+    await vscode.commands.executeCommand('editor.action.showHover');
+    await new Promise((r) => setTimeout(r, 1500));
+    await screenshot('heatmap-hover');
+    await vscode.commands.executeCommand('editor.action.hideHover').then(undefined, () => undefined);
   });
 
   add('an edit in a longer document re-scores only the windows that hold it', async () => {
