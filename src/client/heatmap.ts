@@ -60,6 +60,9 @@ export class HeatmapController implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly onDidPaintEmitter = new vscode.EventEmitter<PaintedHeatmap>();
   readonly onDidPaint = this.onDidPaintEmitter.event;
+  private readonly onDidNotifyEmitter = new vscode.EventEmitter<{ uri: string; message: string }>();
+  /** A problem shown to the user about a document (once per document and message). */
+  readonly onDidNotify = this.onDidNotifyEmitter.event;
 
   constructor(private readonly engine: EngineContext) {
     this.subscriptions.push(
@@ -225,6 +228,7 @@ export class HeatmapController implements vscode.Disposable {
     this.notified.add(key);
     const name = vscode.workspace.asRelativePath(uri);
     this.engine.output.appendLine(`[heatmap] ${name}: ${message}`);
+    this.onDidNotifyEmitter.fire({ uri: uri.toString(), message });
     void vscode.window.showErrorMessage(`ELECTRA heatmap (${name}): ${message}`, ...actions).then(async (choice) => {
       if (choice === 'Choose Checkpoint') await vscode.commands.executeCommand('electraLab.chooseCheckpoint');
       if (choice === 'Open Log') this.engine.output.show();
@@ -249,7 +253,7 @@ export class HeatmapController implements vscode.Disposable {
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     for (const s of this.scores.values()) s.cancel.cancel();
-    for (const d of [...this.subscriptions, ...this.decorationTypes, this.onDidPaintEmitter]) d.dispose();
+    for (const d of [...this.subscriptions, ...this.decorationTypes, this.onDidPaintEmitter, this.onDidNotifyEmitter]) d.dispose();
   }
 }
 

@@ -132,6 +132,32 @@ export function registerExtensionTests(mocha: Mocha): void {
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(workspaceFile('doc.md'))));
   });
 
+  add('a binary document gets one clear notification and no heatmap, whether VS Code opens it as text or not', async () => {
+    const notified = (uri: vscode.Uri) => new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no notification for ${uri.toString()}`)), 30_000);
+      const sub = api.heatmap.onDidNotify((n) => {
+        if (n.uri !== uri.toString()) return;
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(n.message);
+      });
+    });
+    const withNul = await vscode.workspace.openTextDocument({ language: 'markdown', content: 'PK\u0003\u0004\u0000\u0000 not text' });
+    const first = notified(withNul.uri);
+    await vscode.window.showTextDocument(withNul);
+    assert.match(await first, /binary/);
+    assert.equal(api.heatmap.lastPainted(withNul.uri), undefined);
+
+    // A binary file VS Code itself refuses to show as text: no document reaches the extension, the tab does.
+    const file = vscode.Uri.file(workspaceFile('data.bin'));
+    fs.writeFileSync(file.fsPath, Buffer.from([0x50, 0x4b, 3, 4, 0, 0, 0, 0, 0xff, 0xfe, 0, 1, 2, 3]));
+    const second = notified(file);
+    await vscode.commands.executeCommand('vscode.open', file);
+    assert.match(await second, /binary/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(workspaceFile('doc.md'))));
+  });
+
   add('Start Pretraining trains in the engine\'s child process, writes a checkpoint, and heatmaps stay served meanwhile', async () => {
     const uri = vscode.Uri.file(workspaceFile('doc.md'));
     const out = workspaceFile(path.join('.electra', 'runs', 'from-editor'));
