@@ -68,6 +68,27 @@ test('layout: line-by-line tokens equal encoding the whole text; chunks stay wit
   }
 });
 
+test('layout: CRLF line ends, an empty text, and one long line (a minified file) are cut like any other text', async () => {
+  const { tokenizer, model } = await fixture();
+  const content = windowContent(model);
+  const crlf = PROSE.slice(0, 5000).replace(/\n/g, '\r\n');
+  const layout = layoutText(tokenizer, crlf, content);
+  assert.deepEqual(Array.from(layout.starts), tokenizer.encode(crlf).map((t) => t.start));
+  assert.equal(layoutText(tokenizer, '', content).chunkStarts.length, 0);
+  assert.deepEqual(scoreText(model, tokenizer, ''), []);
+  const oneLine = PROSE.slice(0, 20_000).replace(/\s+/g, ' ');
+  const long = layoutText(tokenizer, oneLine, content);
+  const { max } = chunkLimits(content);
+  for (let c = 0; c < long.chunkStarts.length; c++) assert.ok(chunkEnd(long, c) - long.chunkStarts[c] <= max);
+  // An insertion in the middle of the line leaves the chunks before it, and most after it, as they were.
+  const at = oneLine.indexOf(' ', 10_000);
+  const edited = layoutText(tokenizer, oneLine.slice(0, at) + ' inserted words' + oneLine.slice(at), content);
+  const key = (l: typeof long, c: number) => Array.from(l.ids.subarray(l.chunkStarts[c], chunkEnd(l, c))).join(',');
+  const before = new Set(Array.from(long.chunkStarts, (_, c) => key(long, c)));
+  const changed = Array.from(edited.chunkStarts, (_, c) => key(edited, c)).filter((k) => !before.has(k)).length;
+  assert.ok(changed <= 4, `${changed} of ${edited.chunkStarts.length} chunks changed`);
+});
+
 test('an edit re-scores only the windows that contain it, and the result equals scoring the new text from scratch', async () => {
   const { tokenizer, model } = await fixture();
   const content = windowContent(model);

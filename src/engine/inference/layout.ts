@@ -91,7 +91,7 @@ function hashIds(ids: Int32Array, from: number, to: number): number {
  * Tokenizes `text` line by line and cuts chunks of `min`–`max` tokens. A chunk ends before a line that
  * follows a blank line (a paragraph) or whose own tokens hash to 0 mod 4, once the chunk has `min`
  * tokens; it ends anyway before `max` is passed. A line longer than `max` is cut inside at token pairs
- * whose hash is 0 mod 16. Cuts depend on the running chunk size only until the next accepted cut, so
+ * whose hash is 0 mod 4. Cuts depend on the running chunk size only until the next accepted cut, so
  * after an edit the chunking falls back into step within a chunk or two.
  */
 export function layoutText(tokenizer: WordPieceTokenizer, text: string, content: number): DocumentLayout {
@@ -127,7 +127,7 @@ export function layoutText(tokenizer: WordPieceTokenizer, text: string, content:
     if (size === 0 && n <= max) chunkStarts.push(at);
     if (n > max) {
       for (let k = 0; k < n; k++) {
-        const pairCut = k > 0 && size >= min && hashIds(line.ids, k - 1, k + 1) % 16 === 0;
+        const pairCut = k > 0 && size >= min && hashIds(line.ids, k - 1, k + 1) % 4 === 0;
         if (size >= max || pairCut) size = 0;
         if (size === 0) chunkStarts.push(at + k);
         size++;
