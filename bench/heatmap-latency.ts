@@ -27,7 +27,7 @@ async function main() {
   let whole = '';
   while (tokenizer.encode(whole).length < 10_000) whole += lines.join('\n') + '\n';
   whole = whole.slice(0, Math.round(whole.length * (10_000 / tokenizer.encode(whole).length)));
-  console.log(`heatmap latency: visible range = 60 lines (${tokenizer.encode(visible).length} tokens), whole file = ${tokenizer.encode(whole).length} tokens; windows of 128, stride 63`);
+  console.log(`heatmap latency: visible range = 60 lines (${tokenizer.encode(visible).length} tokens), whole file = ${tokenizer.encode(whole).length} tokens; windows of 128 around content-anchored chunks (src/engine/inference/layout.ts)`);
   const cases: { preset: PresetName; backend: BackendRequest }[] = [
     { preset: 'tiny', backend: 'cpu' }, { preset: 'tiny', backend: 'auto' }, { preset: 'small', backend: 'auto' },
   ];

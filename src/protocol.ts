@@ -24,12 +24,20 @@ export interface EngineInfo {
 }
 export const engineInfo = new RequestType0<EngineInfo, void>('electra/engineInfo');
 
+/** A UTF-16 character range of a document, [start, end), as VS Code offsets count. */
+export interface CharRange {
+  start: number;
+  end: number;
+}
 export interface HeatmapParams {
   uri: string;
   /** The document version the client has; the engine answers for this version or fails as stale. */
   version: number;
   /** A checkpoint folder (ours or a Hugging Face discriminator folder). */
   checkpoint: string;
+  /** Score only the tokens overlapping this range (the client asks for the visible lines plus a margin first);
+   *  the whole document when absent, which documents over HEATMAP_WHOLE_DOCUMENT_CHARS refuse. */
+  range?: CharRange;
 }
 export interface HeatmapToken {
   text: string;
@@ -43,10 +51,41 @@ export interface HeatmapResult {
   uri: string;
   version: number;
   tokens: HeatmapToken[];
-  /** Milliseconds the engine spent (scoring, or 0 when served from its cache). */
+  /** What `tokens` cover: the requested range, or [0, document length). */
+  range: CharRange;
+  /** Milliseconds the engine spent on this request. */
   elapsedMs: number;
+  /** Windows this answer needed, and how many of them ran through the model: the others came from the
+   *  engine's window cache (an edit re-scores only the windows it falls in). */
+  windows: number;
+  windowsScored: number;
 }
 export const heatmapScores = new RequestType<HeatmapParams, HeatmapResult, void>('electra/heatmapScores');
+/** Largest document the engine scores in one whole-document request; past it, clients ask for ranges. */
+export const HEATMAP_WHOLE_DOCUMENT_CHARS = 200_000;
+/** Largest document the heatmap scores at all (ranges included). */
+export const HEATMAP_MAX_DOCUMENT_CHARS = 20_000_000;
+
+/** The hover on a heatmap token: the token at `offset` of the document version. */
+export interface TokenPredictionsParams {
+  uri: string;
+  version: number;
+  checkpoint: string;
+  offset: number;
+}
+export interface TokenPrediction {
+  token: string;
+  p: number;
+}
+export interface TokenPredictionsResult {
+  /** The token at the offset with its P(replaced) and logit (the same numbers as heatmapScores); absent when no token is there. */
+  token?: HeatmapToken;
+  /** The generator's 5 most likely tokens for that position, with [MASK] in its place in the token's window. */
+  top?: TokenPrediction[];
+  /** Why `top` is absent (e.g. the checkpoint has no generator). */
+  reason?: string;
+}
+export const tokenPredictions = new RequestType<TokenPredictionsParams, TokenPredictionsResult, void>('electra/tokenPredictions');
 
 export interface CorruptParams {
   uri: string;

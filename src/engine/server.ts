@@ -2,26 +2,24 @@
  * The engine as a language server: LSP wiring only. It owns every tensor; the editor reaches it through
  * the requests in src/protocol.ts and standard document synchronisation. It never imports `vscode`.
  */
-import { createConnection, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import { createConnection, LSPErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type CancellationToken } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { corruptSample, engineInfo, engineLog, evaluateCheckpoint, evaluateProgress, heatmapScores, pretrainStart, pretrainStop, runEvent, type EngineInitOptions, type EngineInfo, type HeatmapResult } from '../protocol';
+import { corruptSample, engineInfo, engineLog, evaluateCheckpoint, evaluateProgress, heatmapScores, pretrainStart, pretrainStop, runEvent, tokenPredictions, type EngineInitOptions, type EngineInfo } from '../protocol';
 import { initBackend, shutdownBackend } from './backend';
 import { isUserError, UserError } from './errors';
-import { scoreText } from './inference/heatmap';
+import { ScoringCancelled } from './inference/heatmap';
 import { corruptText } from './inference/corrupt';
 import { OBJECTIVES } from './pretrain/objectives';
 import { CheckpointCache } from './service/checkpoints';
+import { HeatmapService } from './service/heatmap';
 import { RunManager } from './service/runs';
 import { EvaluationService } from './service/evaluations';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const checkpoints = new CheckpointCache();
-/** Scores per document version and checkpoint: a repeated request for an unchanged document is free. */
-const heatmapCache = new Map<string, HeatmapResult>();
+const heatmap = new HeatmapService(checkpoints);
 let info: EngineInfo | undefined;
-/** Whole-document scoring past this size would keep the engine busy for minutes: refuse it clearly instead. */
-const MAX_HEATMAP_CHARS = 200_000;
 const evaluations = new EvaluationService(checkpoints);
 const runs = new RunManager((runDir, event) => connection.sendNotification(runEvent, { ...event, runDir }));
 
@@ -30,6 +28,8 @@ async function guarded<T>(work: () => Promise<T>): Promise<T | ResponseError<voi
   try {
     return await work();
   } catch (e) {
+    // Cancelled or superseded: the client has moved on, nothing to log.
+    if (e instanceof ScoringCancelled) return new ResponseError<void>(LSPErrorCodes.RequestCancelled, 'cancelled: the request was cancelled or the document changed');
     const message = isUserError(e) ? e.message : `internal error: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`;
     connection.sendNotification(engineLog, { level: 'error', message });
     return new ResponseError<void>(1, message);
@@ -52,22 +52,19 @@ connection.onInitialize(async (params) => {
 
 connection.onRequest(engineInfo, () => guarded(async () => info!));
 
-connection.onRequest(heatmapScores, (params) => guarded(async () => {
+/** A request is wanted until the client cancels it or the document moves past its version. */
+function stillWanted(uri: string, version: number, token: CancellationToken): () => boolean {
+  return () => token.isCancellationRequested || documents.get(uri)?.version !== version;
+}
+
+connection.onRequest(heatmapScores, (params, token) => guarded(async () => {
   const doc = documentAt(params.uri, params.version);
-  const key = `${params.uri}\n${params.version}\n${params.checkpoint}`;
-  const cached = heatmapCache.get(key);
-  if (cached) return { ...cached, elapsedMs: 0 };
-  const length = doc.getText().length;
-  if (length > MAX_HEATMAP_CHARS) {
-    throw new UserError(`the document has ${length.toLocaleString('en')} characters; the heatmap scores documents up to ${MAX_HEATMAP_CHARS.toLocaleString('en')} — split it, or score a part with the CLI (electra-lab heatmap)`);
-  }
-  const checkpoint = await checkpoints.get(params.checkpoint);
-  const started = performance.now();
-  const tokens = scoreText(checkpoint.model, checkpoint.tokenizer, doc.getText());
-  const result: HeatmapResult = { uri: params.uri, version: params.version, tokens, elapsedMs: performance.now() - started };
-  for (const k of heatmapCache.keys()) if (k.startsWith(`${params.uri}\n`)) heatmapCache.delete(k);
-  heatmapCache.set(key, result);
-  return result;
+  return heatmap.score(doc, params, stillWanted(params.uri, params.version, token));
+}));
+
+connection.onRequest(tokenPredictions, (params, token) => guarded(async () => {
+  const doc = documentAt(params.uri, params.version);
+  return heatmap.predictions(doc, params, stillWanted(params.uri, params.version, token));
 }));
 
 connection.onRequest(corruptSample, (params) => guarded(async () => {
@@ -90,9 +87,7 @@ connection.onRequest(evaluateCheckpoint, (params, token) => guarded(async () => 
 connection.onRequest(pretrainStart, (params) => guarded(async () => ({ runDir: runs.start(params) })));
 connection.onRequest(pretrainStop, (params) => guarded(async () => runs.stop(params.runDir)));
 
-documents.onDidClose((e) => {
-  for (const k of heatmapCache.keys()) if (k.startsWith(`${e.document.uri}\n`)) heatmapCache.delete(k);
-});
+documents.onDidClose((e) => heatmap.forget(e.document.uri));
 
 connection.onShutdown(async () => {
   runs.dispose();

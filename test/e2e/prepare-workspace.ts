@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * The workspace the integration suite opens: a document, a checkpoint pretrained by the CLI on real text
+ * The workspace the integration suite opens: documents (short, long, 10,000 lines), a checkpoint pretrained by the CLI on real text
  * (the installed packages' READMEs), and the CLI's `heatmap --json` of the document to compare against.
  */
 export function prepareWorkspace(root: string, dir: string): void {
@@ -28,6 +28,12 @@ export function prepareWorkspace(root: string, dir: string): void {
     'The heatmap paints each token by the probability that it was replaced.',
     '',
   ].join('\n'));
+  // A longer document (edits re-score only their windows) and a 10,000-line one (scored around what is visible).
+  const prose = fs.readdirSync(corpus).map((f) => fs.readFileSync(path.join(corpus, f), 'utf8')).join('\n\n');
+  fs.writeFileSync(path.join(dir, 'long.md'), prose);
+  const lines: string[] = [];
+  while (lines.length < 10_000) lines.push(...prose.split('\n'));
+  fs.writeFileSync(path.join(dir, 'big.md'), lines.slice(0, 10_000).join('\n'));
   const expected = execFileSync(process.execPath, [cli, 'heatmap', '--checkpoint', checkpoint, doc, '--json'], { encoding: 'utf8' });
   fs.writeFileSync(path.join(dir, 'expected-heatmap.json'), expected);
   fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });

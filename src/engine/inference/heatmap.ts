@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ElectraModel } from '../model/electra';
-import type { EncodedToken, WordPieceTokenizer } from '../tokenizer';
+import type { WordPieceTokenizer } from '../tokenizer';
 import { padBatch } from '../pretrain/batch';
 import { encoderInputs } from '../pretrain/passes';
 import { hasDiscriminatorHead } from '../pretrain/objectives';
 import { UserError } from '../errors';
+import { chunkEnd, chunksOverlapping, layoutText, tokenCount, type DocumentLayout } from './layout';
+import { WindowCache } from './window-cache';
 
 /** One scored token: its piece, its UTF-16 span in the text, the discriminator's raw logit and P(replaced). */
 export interface ScoredToken {
@@ -22,52 +24,135 @@ export interface HeatmapOptions {
   batchSize?: number;
 }
 
-/**
- * Scores every token of a text with the discriminator. Long texts are cut into overlapping windows
- * (half a window apart); each token keeps the score from the window where it sits farthest from an
- * edge, so every token is judged with context on both sides where the text allows.
- */
-export function scoreText(model: ElectraModel, tokenizer: WordPieceTokenizer, text: string, options: HeatmapOptions = {}): ScoredToken[] {
+/** What a scoring needed: its tokens, the windows they came from, and how many of those ran through the model. */
+export interface ScoreOutcome {
+  tokens: ScoredToken[];
+  windows: number;
+  windowsScored: number;
+}
+
+export interface ScoreRequest {
+  layout: DocumentLayout;
+  /** Content tokens per window (window length − 2); the layout must have been cut for it. */
+  content: number;
+  /** Only tokens overlapping this UTF-16 range (and the windows they need); the whole document when absent. */
+  range?: { start: number; end: number };
+  cache: WindowCache;
+  /** Names the weights in the cache (checkpoint folder and its file stamp). */
+  modelKey: string;
+  batchSize?: number;
+}
+
+/** Thrown between window batches when the caller no longer wants the answer. */
+export class ScoringCancelled extends Error {
+  constructor() {
+    super('scoring cancelled');
+  }
+}
+
+export function windowContent(model: ElectraModel, options: HeatmapOptions = {}): number {
+  return Math.min(options.windowLength ?? 128, model.spec.discriminator.max_position_embeddings) - 2;
+}
+
+export function assertDiscriminator(model: ElectraModel): void {
   if (!hasDiscriminatorHead(model.spec.mainHead)) {
     throw new UserError('this checkpoint\'s main model is a masked LM (an MLM ablation objective) with no replaced-token head — choose a checkpoint pretrained with electra, electra-15 or all-tokens-mlm');
   }
-  const tokens = tokenizer.encode(text);
-  if (tokens.length === 0) return [];
-  const windowLength = Math.min(options.windowLength ?? 128, model.spec.discriminator.max_position_embeddings);
-  const content = windowLength - 2;
-  const stride = Math.max(1, Math.floor(content / 2));
-  const starts: number[] = [];
-  for (let s = 0; ; s += stride) {
-    starts.push(Math.min(s, Math.max(0, tokens.length - content)));
-    if (s + content >= tokens.length) break;
-  }
-  const logits = new Float32Array(tokens.length);
-  const margin = new Float32Array(tokens.length).fill(-1);
-  const batchSize = options.batchSize ?? 8;
-  for (let b = 0; b < starts.length; b += batchSize) {
-    const group = starts.slice(b, b + batchSize);
-    const windowLogits = scoreWindows(model, tokenizer, tokens, group, content);
-    group.forEach((start, row) => {
-      const n = Math.min(content, tokens.length - start);
-      for (let i = 0; i < n; i++) {
-        const distance = Math.min(i, n - 1 - i);
-        if (distance > margin[start + i]) {
-          margin[start + i] = distance;
-          logits[start + i] = windowLogits[row][i + 1];
-        }
-      }
-    });
-  }
-  return tokens.map((t, i) => ({ text: t.text, start: t.start, end: t.end, logit: logits[i], p: 1 / (1 + Math.exp(-logits[i])) }));
 }
 
-function scoreWindows(model: ElectraModel, tokenizer: WordPieceTokenizer, tokens: EncodedToken[], starts: number[], content: number): Float32Array[] {
-  const { cls, sep, pad } = tokenizer.specialIds;
-  const sequences = starts.map((start) => {
-    const ids = [cls, ...tokens.slice(start, start + content).map((t) => t.id), sep];
-    return { inputIds: Int32Array.from(ids), tokenTypeIds: new Int32Array(ids.length), length: ids.length };
+/**
+ * The window that scores a chunk: the chunk centred in `content` tokens of its surroundings (shifted
+ * inwards at the document's ends). Every token is scored by its own chunk's window, where it has at
+ * least a quarter window of context on each side wherever the text allows (layout.ts bounds chunk
+ * sizes); and a window's tokens change only when an edit falls inside it.
+ */
+export function windowOfChunk(layout: DocumentLayout, chunk: number, content: number): { first: number; length: number } {
+  const total = tokenCount(layout);
+  const length = Math.min(content, total);
+  const start = layout.chunkStarts[chunk];
+  const size = chunkEnd(layout, chunk) - start;
+  const first = Math.max(0, Math.min(start - Math.floor((length - size) / 2), total - length));
+  return { first, length };
+}
+
+export function windowIds(layout: DocumentLayout, tokenizer: WordPieceTokenizer, window: { first: number; length: number }): Int32Array {
+  const ids = new Int32Array(window.length + 2);
+  ids[0] = tokenizer.specialIds.cls;
+  ids.set(layout.ids.subarray(window.first, window.first + window.length), 1);
+  ids[ids.length - 1] = tokenizer.specialIds.sep;
+  return ids;
+}
+
+/**
+ * The scoring as steps: it yields after each forward pass, so an async caller can give the event loop
+ * a turn (cancellations, newer document versions) between batches, and a sync caller just runs it through.
+ */
+function* scoringSteps(model: ElectraModel, tokenizer: WordPieceTokenizer, request: ScoreRequest): Generator<void, ScoreOutcome, void> {
+  assertDiscriminator(model);
+  const { layout, content, cache, modelKey, range } = request;
+  const chunks = range ? chunksOverlapping(layout, range.start, range.end) : Array.from(layout.chunkStarts, (_, c) => c);
+  const plans = chunks.map((chunk) => {
+    const window = windowOfChunk(layout, chunk, content);
+    return { chunk, first: window.first, ids: windowIds(layout, tokenizer, window) };
   });
-  const batch = padBatch(sequences, pad);
+  // Near the document's ends neighbouring chunks can share one window: run it once.
+  const unique = new Map<string, Int32Array>();
+  for (const plan of plans) unique.set(Array.prototype.join.call(plan.ids, ','), plan.ids);
+  const pending = [...unique.values()].filter((ids) => !cache.get(modelKey, ids));
+  const batchSize = request.batchSize ?? 8;
+  for (let b = 0; b < pending.length; b += batchSize) {
+    const group = pending.slice(b, b + batchSize);
+    forwardWindows(model, tokenizer, group).forEach((logits, row) => cache.set(modelKey, group[row], logits));
+    if (b + batchSize < pending.length) yield;
+  }
+  const tokens: ScoredToken[] = [];
+  for (const plan of plans) {
+    const logits = cache.get(modelKey, plan.ids);
+    // A cache smaller than one request's windows would evict its own entries: score such a window again.
+    const windowLogits = logits ?? forwardWindows(model, tokenizer, [plan.ids])[0];
+    for (let t = layout.chunkStarts[plan.chunk]; t < chunkEnd(layout, plan.chunk); t++) {
+      if (range && !(layout.starts[t] < Math.max(range.end, range.start + 1) && layout.ends[t] > range.start)) continue;
+      const logit = windowLogits[1 + t - plan.first];
+      tokens.push({ text: tokenizer.vocab[layout.ids[t]], start: layout.starts[t], end: layout.ends[t], logit, p: 1 / (1 + Math.exp(-logit)) });
+    }
+  }
+  return { tokens, windows: unique.size, windowsScored: pending.length };
+}
+
+/** Scores a request synchronously. */
+export function scoreSync(model: ElectraModel, tokenizer: WordPieceTokenizer, request: ScoreRequest): ScoreOutcome {
+  const steps = scoringSteps(model, tokenizer, request);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Scores a request, yielding to the event loop between forward passes; throws ScoringCancelled once `cancelled()` says so. */
+export async function scoreAsync(model: ElectraModel, tokenizer: WordPieceTokenizer, request: ScoreRequest, cancelled: () => boolean): Promise<ScoreOutcome> {
+  const steps = scoringSteps(model, tokenizer, request);
+  for (;;) {
+    if (cancelled()) throw new ScoringCancelled();
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * Scores every token of a text with the discriminator (the CLI's `heatmap`): the same chunks and windows
+ * as the engine server, so both give the same numbers for the same text.
+ */
+export function scoreText(model: ElectraModel, tokenizer: WordPieceTokenizer, text: string, options: HeatmapOptions = {}): ScoredToken[] {
+  assertDiscriminator(model);
+  const content = windowContent(model, options);
+  const layout = layoutText(tokenizer, text, content);
+  return scoreSync(model, tokenizer, { layout, content, cache: new WindowCache(Number.MAX_SAFE_INTEGER), modelKey: '', batchSize: options.batchSize }).tokens;
+}
+
+/** Discriminator logits of equal-length windows ([CLS] … [SEP]), one array per window. */
+export function forwardWindows(model: ElectraModel, tokenizer: WordPieceTokenizer, windows: Int32Array[]): Float32Array[] {
+  const batch = padBatch(windows.map((ids) => ({ inputIds: ids, tokenTypeIds: new Int32Array(ids.length), length: ids.length })), tokenizer.specialIds.pad);
   const flat = tf.tidy(() => {
     const disc = model.discriminator;
     return disc.discriminatorLogits(disc.encode(encoderInputs(batch, batch.inputIds)));
@@ -76,5 +161,5 @@ function scoreWindows(model: ElectraModel, tokenizer: WordPieceTokenizer, tokens
   flat.dispose();
   // All-Tokens MLM's head is a copy gate, P(original): its replaced-token logit is the negation.
   if (model.spec.mainHead === 'discriminator+generator') values.forEach((v, i) => (values[i] = -v));
-  return starts.map((_, row) => values.subarray(row * batch.length, (row + 1) * batch.length));
+  return windows.map((_, row) => values.slice(row * batch.length, (row + 1) * batch.length));
 }

@@ -57,7 +57,7 @@ export function registerExtensionTests(mocha: Mocha): void {
     const uri = vscode.Uri.file(workspaceFile('doc.md'));
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document);
-    const painted = nextPaint(api, uri, () => true, 'the first heatmap');
+    const painted = nextPaint(api, uri, (p) => p.complete, 'the first heatmap');
     await vscode.commands.executeCommand('electraLab.toggleHeatmap');
     const result = await painted;
     assert.equal(result.tokens.length, expected.tokens.length);
@@ -80,6 +80,82 @@ export function registerExtensionTests(mocha: Mocha): void {
     const result = await repainted;
     assert.equal(result.version, editor.document.version);
     assert.equal(editor.document.getText().slice(result.tokens[0].start, result.tokens[0].end).toLowerCase(), 'freshly'.slice(0, result.tokens[0].end - result.tokens[0].start));
+  });
+
+  add('hovering a token shows P(replaced), the logit, the generator\'s top 5 and the legend', async () => {
+    const uri = vscode.Uri.file(workspaceFile('doc.md'));
+    const painted = api.heatmap.lastPainted(uri)!;
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())!;
+    const token = painted.tokens.find((t) => t.end - t.start >= 4)!;
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, editor.document.positionAt(token.start + 2));
+    const text = hovers.flatMap((h) => h.contents).map((c) => (typeof c === 'string' ? c : c.value)).join('\n');
+    assert.ok(text.includes(`P(replaced) **${token.p.toFixed(3)}**`), text);
+    assert.ok(text.includes(`logit ${token.logit.toFixed(3)}`), text);
+    assert.match(text, /top 5/);
+    assert.equal(text.match(/^\| `[^`]+` \| 0\.\d{3} \|$/gm)?.length, 5, `five predictions in ${text}`);
+    assert.match(text, /Legend/);
+    editor.selection = new vscode.Selection(editor.document.positionAt(token.start + 1), editor.document.positionAt(token.start + 1));
+    await vscode.commands.executeCommand('editor.action.showHover');
+    await new Promise((r) => setTimeout(r, 1500));
+    await screenshot('heatmap-hover');
+    await vscode.commands.executeCommand('editor.action.hideHover').then(undefined, () => undefined);
+  });
+
+  add('an edit in a longer document re-scores only the windows that hold it', async () => {
+    const uri = vscode.Uri.file(workspaceFile('long.md'));
+    const document = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(document);
+    const first = await nextPaint(api, uri, (p) => p.complete, 'the long document scored');
+    assert.ok(first.windowsScored > 20, `cold: ${first.windowsScored} windows ran through the model`);
+    const line = Math.floor(document.lineCount / 2);
+    editor.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.InCenter);
+    const before = document.version;
+    const rescored = nextPaint(api, uri, (p) => p.version > before && p.complete, 'the re-score after the edit');
+    await editor.edit((b) => b.insert(document.lineAt(line).range.end, ' and some freshly typed words'));
+    const after = await rescored;
+    assert.ok(after.windowsScored >= 1 && after.windowsScored <= 4, `${after.windowsScored} windows re-scored (${first.windowsScored} for the first scoring)`);
+  });
+
+  add('a 10,000-line document is scored around the visible lines, and more as it scrolls', async () => {
+    const uri = vscode.Uri.file(workspaceFile('big.md'));
+    const document = await vscode.workspace.openTextDocument(uri);
+    assert.equal(document.lineCount, 10_000);
+    const editor = await vscode.window.showTextDocument(document);
+    const top = await nextPaint(api, uri, () => true, 'the visible part of the big document');
+    assert.equal(top.complete, false);
+    const lastScoredLine = document.positionAt(top.tokens[top.tokens.length - 1].end).line;
+    assert.ok(top.tokens.length > 0 && lastScoredLine < 200, `scored up to line ${lastScoredLine}`);
+    const scrolled = nextPaint(api, uri, (p) => p.tokens.some((t) => document.positionAt(t.start).line >= 7000), 'the heatmap after scrolling');
+    editor.revealRange(new vscode.Range(7000, 0, 7000, 0), vscode.TextEditorRevealType.AtTop);
+    const after = await scrolled;
+    assert.ok(after.tokens.every((t) => { const l = document.positionAt(t.start).line; return l < 200 || (l > 6900 && l < 7200); }), 'only what was visible');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(workspaceFile('doc.md'))));
+  });
+
+  add('a binary document gets one clear notification and no heatmap, whether VS Code opens it as text or not', async () => {
+    const notified = (uri: vscode.Uri) => new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no notification for ${uri.toString()}`)), 30_000);
+      const sub = api.heatmap.onDidNotify((n) => {
+        if (n.uri !== uri.toString()) return;
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(n.message);
+      });
+    });
+    const withNul = await vscode.workspace.openTextDocument({ language: 'markdown', content: 'PK\u0003\u0004\u0000\u0000 not text' });
+    const first = notified(withNul.uri);
+    await vscode.window.showTextDocument(withNul);
+    assert.match(await first, /binary/);
+    assert.equal(api.heatmap.lastPainted(withNul.uri), undefined);
+
+    // A binary file VS Code itself refuses to show as text: no document reaches the extension, the tab does.
+    const file = vscode.Uri.file(workspaceFile('data.bin'));
+    fs.writeFileSync(file.fsPath, Buffer.from([0x50, 0x4b, 3, 4, 0, 0, 0, 0, 0xff, 0xfe, 0, 1, 2, 3]));
+    const second = notified(file);
+    await vscode.commands.executeCommand('vscode.open', file);
+    assert.match(await second, /binary/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(workspaceFile('doc.md'))));
   });
 
   add('Start Pretraining trains in the engine\'s child process, writes a checkpoint, and heatmaps stay served meanwhile', async () => {

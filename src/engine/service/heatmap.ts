@@ -1,0 +1,93 @@
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  HEATMAP_MAX_DOCUMENT_CHARS, HEATMAP_WHOLE_DOCUMENT_CHARS,
+  type HeatmapParams, type HeatmapResult, type TokenPredictionsParams, type TokenPredictionsResult,
+} from '../../protocol';
+import type { LoadedCheckpoint } from '../checkpoint/model-io';
+import { UserError } from '../errors';
+import { assertDiscriminator, scoreAsync, windowContent } from '../inference/heatmap';
+import { layoutText, type DocumentLayout } from '../inference/layout';
+import { generatorTopK, tokenAt } from '../inference/predictions';
+import { WindowCache } from '../inference/window-cache';
+import type { WordPieceTokenizer } from '../tokenizer';
+import type { CheckpointCache } from './checkpoints';
+
+/**
+ * The heatmap behind the engine's requests: one layout per open document version (tokens and chunks,
+ * shared by every range and hover on that version) and one window cache across documents and versions,
+ * so an edit runs only the windows it touched through the model.
+ */
+export class HeatmapService {
+  private readonly windows = new WindowCache();
+  private readonly layouts = new Map<string, { version: number; tokenizer: WordPieceTokenizer; content: number; layout: DocumentLayout }>();
+  /** A loaded checkpoint object is one set of weights: a reload (file changed) gets a new key. */
+  private readonly modelKeys = new WeakMap<LoadedCheckpoint, string>();
+  private nextModel = 0;
+
+  constructor(private readonly checkpoints: CheckpointCache) {}
+
+  async score(doc: TextDocument, params: HeatmapParams, cancelled: () => boolean): Promise<HeatmapResult> {
+    const started = performance.now();
+    const length = checkText(doc);
+    if (!params.range && length > HEATMAP_WHOLE_DOCUMENT_CHARS) {
+      throw new UserError(`the document has ${length.toLocaleString('en')} characters; whole-document heatmaps go up to ${HEATMAP_WHOLE_DOCUMENT_CHARS.toLocaleString('en')} — ask for a range (the editor scores the visible lines), or use the CLI (electra-lab heatmap)`);
+    }
+    const checkpoint = await this.checkpoints.get(params.checkpoint);
+    assertDiscriminator(checkpoint.model);
+    const content = windowContent(checkpoint.model);
+    const layout = this.layoutOf(doc, checkpoint.tokenizer, content);
+    const range = params.range ? { start: Math.max(0, params.range.start), end: Math.min(length, params.range.end) } : { start: 0, end: length };
+    const outcome = await scoreAsync(checkpoint.model, checkpoint.tokenizer, {
+      layout, content, range: params.range ? range : undefined, cache: this.windows, modelKey: this.modelKey(checkpoint),
+    }, cancelled);
+    return { uri: params.uri, version: params.version, tokens: outcome.tokens, range, elapsedMs: performance.now() - started, windows: outcome.windows, windowsScored: outcome.windowsScored };
+  }
+
+  async predictions(doc: TextDocument, params: TokenPredictionsParams, cancelled: () => boolean): Promise<TokenPredictionsResult> {
+    checkText(doc);
+    const checkpoint = await this.checkpoints.get(params.checkpoint);
+    assertDiscriminator(checkpoint.model);
+    const content = windowContent(checkpoint.model);
+    const layout = this.layoutOf(doc, checkpoint.tokenizer, content);
+    const index = tokenAt(layout, params.offset);
+    if (index < 0) return { reason: 'no token at this position' };
+    const span = { start: layout.starts[index], end: layout.ends[index] };
+    const scored = await scoreAsync(checkpoint.model, checkpoint.tokenizer, {
+      layout, content, range: span, cache: this.windows, modelKey: this.modelKey(checkpoint),
+    }, cancelled);
+    const token = scored.tokens.find((t) => t.start === span.start && t.end === span.end);
+    if (!checkpoint.model.generator) {
+      return { token, reason: 'this checkpoint has no generator (generator.safetensors), so there are no predictions — a Hugging Face discriminator folder has none; checkpoints from ELECTRA Lab pretraining do' };
+    }
+    if (cancelled()) return { token };
+    return { token, top: generatorTopK(checkpoint.model, checkpoint.tokenizer, layout, index, content) };
+  }
+
+  forget(uri: string): void {
+    this.layouts.delete(uri);
+  }
+
+  private layoutOf(doc: TextDocument, tokenizer: WordPieceTokenizer, content: number): DocumentLayout {
+    const known = this.layouts.get(doc.uri);
+    if (known && known.version === doc.version && known.tokenizer === tokenizer && known.content === content) return known.layout;
+    const layout = layoutText(tokenizer, doc.getText(), content);
+    this.layouts.set(doc.uri, { version: doc.version, tokenizer, content, layout });
+    return layout;
+  }
+
+  private modelKey(checkpoint: LoadedCheckpoint): string {
+    let key = this.modelKeys.get(checkpoint);
+    if (!key) this.modelKeys.set(checkpoint, (key = `${checkpoint.dir}#${this.nextModel++}`));
+    return key;
+  }
+}
+
+/** Refuses what is not text or too big to score, in one line naming the fix. Returns the length. */
+function checkText(doc: TextDocument): number {
+  const text = doc.getText();
+  if (text.length > HEATMAP_MAX_DOCUMENT_CHARS) {
+    throw new UserError(`the document has ${text.length.toLocaleString('en')} characters; the heatmap scores documents up to ${HEATMAP_MAX_DOCUMENT_CHARS.toLocaleString('en')} — score a part of it with the CLI (electra-lab heatmap)`);
+  }
+  if (text.includes('\u0000')) throw new UserError('the document looks binary (it holds NUL characters); the heatmap scores text only');
+  return text.length;
+}
