@@ -94,7 +94,9 @@ export async function loadCheckpoint(dir: string, options: { needGenerator?: boo
     discriminator: folder.modelPath,
     generator: folder.generatorPath ?? path.join(dir, GENERATOR_FILE),
   });
-  return { dir, model, tokenizer, objective: objectiveOf(extras.objective, configFile), trainerState: folder.trainerState, optimizerPath: folder.optimizerPath };
+  // An HF ElectraForMaskedLM is a BERT-style MLM: that is the objective its head was trained for.
+  const objective = objectiveOf(extras.objective ?? (mainHead === 'generator' && !generator ? 'mlm' : undefined), configFile);
+  return { dir, model, tokenizer, objective, trainerState: folder.trainerState, optimizerPath: folder.optimizerPath };
 }
 
 export async function saveModelCheckpoint(
