@@ -49,8 +49,9 @@ export function proseSentences(): string[] {
 }
 
 /** Writes train.tsv and dev.tsv (GLUE layout: `sentence\tlabel`); a sentence and its shuffle stay in one split. */
-export function writeWordOrderTask(dir: string, devSize: number, trainSize: number): { train: string; dev: string; sentences: number } {
+export function writeWordOrderTask(dir: string, devSize: number, trainSize: number, mode: 'shuffle' | 'replace' = 'shuffle'): { train: string; dev: string; sentences: number } {
   const sentences = proseSentences();
+  const pool = sentences.flatMap((s) => s.split(' '));
   const rng = new Rng(7);
   const rows = { train: [] as string[], dev: [] as string[] };
   for (const s of sentences) {
@@ -58,7 +59,10 @@ export function writeWordOrderTask(dir: string, devSize: number, trainSize: numb
     if (rows[split].length >= 2 * (split === 'dev' ? devSize : trainSize)) continue; // sizes count sentences
     const words = s.split(' ');
     let shuffled = words;
-    for (let tries = 0; tries < 5 && shuffled.join(' ') === s; tries++) shuffled = rng.fork(s + tries).shuffle(words.slice());
+    for (let tries = 0; tries < 5 && shuffled.join(' ') === s; tries++) {
+      const r = rng.fork(s + tries);
+      shuffled = mode === 'shuffle' ? r.shuffle(words.slice()) : words.map((w) => (r.nextFloat() < 0.3 ? pool[r.nextInt(pool.length)] : w));
+    }
     if (shuffled.join(' ') === s) continue;
     // Both forms, so the classes have the same words and length: only the order tells them apart.
     rows[split].push(`${s}\t1`, `${shuffled.join(' ')}\t0`);
