@@ -75,3 +75,33 @@ export function writeWordOrderTask(dir: string, devSize: number, trainSize: numb
   };
   return { train: write('train.tsv', rows.train, trainSize), dev: write('dev.tsv', rows.dev, devSize), sentences: sentences.length };
 }
+
+/**
+ * Which group of packages a sentence of their docs comes from: n–r (label 1) or s–z (label 0). Real sentences,
+ * every one distinct; a fixed hash puts a quarter of them in dev. Pretraining on `PRETRAIN_CORPUS` never sees them.
+ */
+export function writePackageTopicTask(dir: string): { train: string; dev: string; majority: number } {
+  const files = fg.sync(TASK_SOURCES, { cwd: ROOT, followSymbolicLinks: true, unique: true }).sort();
+  const rows = { train: [] as string[], dev: [] as string[] };
+  const seen = new Set<string>();
+  for (const file of files) {
+    const label = /^[n-r]/.test(file.split('/')[1]) ? 1 : 0;
+    const text = fs.readFileSync(path.join(ROOT, file), 'utf8').replace(/```[\s\S]*?```/g, ' ');
+    for (const piece of text.split(/(?<=[.!?])\s+|\n\n/)) {
+      const sentence = piece.replace(/\s+/g, ' ').trim();
+      const words = sentence.split(' ');
+      if (words.length < 6 || words.length > 30 || seen.has(sentence) || /[\t|#<>]/.test(sentence)) continue;
+      seen.add(sentence);
+      (fnv1a32(sentence) % 4 === 0 ? rows.dev : rows.train).push(`${sentence}\t${label}`);
+    }
+  }
+  const rng = new Rng(3);
+  fs.mkdirSync(dir, { recursive: true });
+  const write = (name: 'train' | 'dev') => {
+    const file = path.join(dir, `${name}.tsv`);
+    fs.writeFileSync(file, ['sentence\tlabel', ...rng.shuffle(rows[name])].join('\n') + '\n');
+    return file;
+  };
+  const ones = rows.dev.filter((r) => r.endsWith('\t1')).length;
+  return { train: write('train'), dev: write('dev'), majority: Math.max(ones, rows.dev.length - ones) / rows.dev.length };
+}

@@ -16,6 +16,7 @@ import { binaryF1, matthews, pearson, spearman } from '../src/engine/finetune/me
 import { layerRateScale } from '../src/engine/finetune/model';
 import { WordPieceTokenizer, SPECIAL_TOKENS } from '../src/engine/tokenizer';
 import { CLI, ROOT, tempDir, tinySpec } from './helpers';
+import { PRETRAIN_CORPUS, writePackageTopicTask } from './doc-tasks';
 
 const WORDS = ['the', 'a', 'film', 'was', 'good', 'bad', 'great', 'awful', 'plot', 'acting', 'is', 'not', 'very', 'and', 'but', '.'];
 
@@ -214,4 +215,31 @@ test('CLI: finetune with a bad file exits 1 with one line; --progress-json print
   assert.deepEqual([...new Set(events.map((e) => e.kind))], ['info', 'step', 'metrics', 'checkpoint', 'done']);
   const done = events[events.length - 1];
   assert.ok(done.kind === 'done' && done.results === path.join(root, 'ckpt', 'finetune', 'toy.json'));
+});
+
+/**
+ * The point of pretraining, in miniature and on real text: `tiny` pretrained for 200 steps on half of the installed
+ * packages' Markdown docs, then fine-tuned to tell which package group a sentence of the other half's docs comes
+ * from, beats the majority answer on held-out sentences; the same fine-tuning from a randomly initialised encoder
+ * does not get there in the same steps.
+ */
+test('fine-tuning a pretrained tiny ELECTRA on a real-text task beats chance and beats the same model from random init', () => {
+  const root = tempDir('ft-learn');
+  const started = Date.now();
+  const pre = spawnSync(process.execPath, [CLI, 'pretrain', '--corpus', ...PRETRAIN_CORPUS, '--out', path.join(root, 'run'), '--preset', 'tiny',
+    '--steps', '200', '--batch', '16', '--seq', '64', '--log-every', '50', '--save-every', '200', '--seed', '42'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(pre.status, 0, pre.stderr);
+  const task = writePackageTopicTask(path.join(root, 'topic'));
+  const run = (extra: string[]) => {
+    const r = spawnSync(process.execPath, [CLI, 'finetune', '--checkpoint', path.join(root, 'run', 'checkpoints', 'step-200'), '--train', task.train,
+      '--dev', task.dev, '--out', path.join(root, `out${extra.length}`), '--task-name', `topic${extra.length}`, '--batch', '16', '--seq', '64',
+      '--epochs', '3', '--seed', '42', '--json', ...extra], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { metrics: { accuracy: number; mcc: number }; dev_examples: number };
+  };
+  const pretrained = run([]);
+  const random = run(['--random-init']);
+  console.log(`topic task (${pretrained.dev_examples} dev sentences, majority ${task.majority.toFixed(3)}): pretrained accuracy ${pretrained.metrics.accuracy.toFixed(3)} mcc ${pretrained.metrics.mcc.toFixed(3)}, random init ${random.metrics.accuracy.toFixed(3)} mcc ${random.metrics.mcc.toFixed(3)}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  assert.ok(pretrained.metrics.accuracy >= task.majority + 0.05, `pretrained ${pretrained.metrics.accuracy} vs majority ${task.majority}`);
+  assert.ok(pretrained.metrics.accuracy >= random.metrics.accuracy + 0.04, `pretrained ${pretrained.metrics.accuracy} vs random init ${random.metrics.accuracy}`);
 });

@@ -41,7 +41,7 @@ export async function finetuneCommand(flags: Flags, signal: AbortSignal): Promis
     taskName: str(flags, 'task-name'), textA: str(flags, 'text-a'), textB: str(flags, 'text-b'), label: str(flags, 'label'),
     kind: flags.regression ? 'regression' : undefined,
     epochs: int(flags, 'epochs'), learningRate: num(flags, 'lr'), batchSize: int(flags, 'batch'), seqLength: int(flags, 'seq'),
-    layerDecay: num(flags, 'layer-decay'), seed: int(flags, 'seed'), selectBy: str(flags, 'select-by') as SelectionMetric | undefined,
+    layerDecay: num(flags, 'layer-decay'), adamEpsilon: num(flags, 'adam-epsilon'), seed: int(flags, 'seed'), selectBy: str(flags, 'select-by') as SelectionMetric | undefined,
     randomInit: flags['random-init'] === true ? true : undefined,
   };
   const quiet = flags.json === true || flags['progress-json'] === true;

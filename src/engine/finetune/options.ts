@@ -35,14 +35,24 @@ export interface FinetuneOptions {
 /**
  * Peak learning rates by encoder width. The paper's Table 7: 3e-4 for ELECTRA-Small (hidden 256), 1e-4 for Base
  * (768), 5e-5 for Large (1024); google-research/electra's configure_finetuning.py default is 1e-4. Narrower
- * models than Small (our `tiny`, hidden 128) get 1e-3, measured on test/finetune.test.ts' task: at 3e-4 three
- * epochs leave a 2-layer model short of what it reaches at 1e-3.
+ * models than Small (our `tiny`, hidden 128) get 1e-3: on a lexical sentiment toy task a random-init `tiny`
+ * reached 100% dev accuracy in one epoch (25 steps) at 1e-3 and swung between 56% and 96% over three at 1e-4.
  */
 export function defaultLearningRate(hiddenSize: number): number {
   if (hiddenSize <= 128) return 1e-3;
   if (hiddenSize <= 256) return 3e-4;
   if (hiddenSize <= 768) return 1e-4;
   return 5e-5;
+}
+
+/**
+ * Adam's ε: google-research/electra's 1e-6 for Small and up. A 2-layer, 128-wide encoder behind a fresh head
+ * (weights ~0.02) gets gradients of ~1e-6 per parameter, and without bias correction √v starts ~30× below
+ * |g|, so ε = 1e-6 all but freezes the encoder: measured on test/finetune.test.ts' topic task, dev accuracy
+ * stayed at the majority answer (56.2%; 60.1% in one epoch) over 10 epochs at ε 1e-6 and reached 65.3% in 3 at ε 1e-8 (HF's default).
+ */
+export function defaultAdamEpsilon(hiddenSize: number): number {
+  return hiddenSize <= 128 ? 1e-8 : 1e-6;
 }
 
 export function defaultSelection(kind: TaskKind, taskName: string): SelectionMetric {
@@ -67,7 +77,7 @@ export function resolveFinetuneOptions(given: FinetuneRequest, hiddenSize: numbe
     seqLength: 128,
     warmupFraction: 0.1,
     weightDecay: 0.01,
-    adamEpsilon: 1e-6,
+    adamEpsilon: defaultAdamEpsilon(hiddenSize),
     clipNorm: 1.0,
     seed: 42,
     selectBy: defaultSelection(kind, taskName),
