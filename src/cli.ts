@@ -18,7 +18,7 @@ const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own
   electra-lab eval --checkpoint <dir> --corpus <path>... [--split heldout|all] [--json]
   electra-lab finetune --checkpoint <dir> --train <file> --dev <file> --out <dir> [--task-name N] [--text-a col]
         [--text-b col] [--label col] [--regression] [--epochs N] [--lr X] [--batch B] [--seq L] [--layer-decay D]
-        [--seed S] [--select-by accuracy|f1|mcc|pearson|spearman] [--random-init] [--progress-json] [--json]
+        [--adam-epsilon E] [--seed S] [--select-by accuracy|f1|mcc|pearson|spearman] [--random-init] [--progress-json] [--json]
                                                     GLUE-style TSV (header row) or JSONL; best dev epoch → --out
   electra-lab import-hf <hf-folder> --out <dir> [--generator <hf-generator-folder>]   Hugging Face → checkpoint
   electra-lab export-hf <checkpoint> <folder>      checkpoint → HF ElectraForPreTraining folder (+ generator/)
