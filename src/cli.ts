@@ -3,6 +3,8 @@ import { isUserError } from './engine/errors';
 import { shutdownBackend } from './engine/backend';
 import { corruptCommand, evalCommand, heatmapCommand, pretrainCommand, type Flags } from './cli/commands';
 import { demoCommand } from './cli/demo';
+import { finetuneCommand } from './cli/finetune';
+import { exportHfCommand, importHfCommand } from './cli/hf';
 
 const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own text
 
@@ -14,6 +16,12 @@ const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own
   electra-lab heatmap --checkpoint <dir> <file> [--json]      discriminator P(replaced) per token
   electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]   one corruption sample
   electra-lab eval --checkpoint <dir> --corpus <path>... [--split heldout|all] [--json]
+  electra-lab finetune --checkpoint <dir> --train <file> --dev <file> --out <dir> [--task-name N] [--text-a col]
+        [--text-b col] [--label col] [--regression] [--epochs N] [--lr X] [--batch B] [--seq L] [--layer-decay D]
+        [--adam-epsilon E] [--seed S] [--select-by accuracy|f1|mcc|pearson|spearman] [--random-init] [--progress-json] [--json]
+                                                    GLUE-style TSV (header row) or JSONL; best dev epoch → --out
+  electra-lab import-hf <hf-folder> --out <dir> [--generator <hf-generator-folder>]   Hugging Face → checkpoint
+  electra-lab export-hf <checkpoint> <folder>      checkpoint → HF ElectraForPreTraining folder (+ generator/)
 
   --verbose prints stack traces; exit code 1 means a problem with the input (the message says what to fix).`;
 
@@ -25,6 +33,9 @@ const OPTIONS = {
   lr: { type: 'string' }, 'adam-epsilon': { type: 'string' }, 'clip-norm': { type: 'string' }, warmup: { type: 'string' }, 'save-every': { type: 'string' }, keep: { type: 'string' },
   'log-every': { type: 'string' }, 'sample-every': { type: 'string' }, seed: { type: 'string' },
   backend: { type: 'string' }, threads: { type: 'string' }, resume: { type: 'boolean' }, 'progress-json': { type: 'boolean' }, checkpoint: { type: 'string' },
+  train: { type: 'string' }, dev: { type: 'string' }, 'task-name': { type: 'string' }, 'text-a': { type: 'string' },
+  'text-b': { type: 'string' }, label: { type: 'string' }, regression: { type: 'boolean' }, epochs: { type: 'string' },
+  'layer-decay': { type: 'string' }, 'select-by': { type: 'string' }, 'random-init': { type: 'boolean' }, generator: { type: 'string' },
   json: { type: 'boolean' }, split: { type: 'string' }, 'max-examples': { type: 'string' }, verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -58,6 +69,9 @@ async function main(argv: string[]): Promise<number> {
       case 'corrupt': await corruptCommand(flags, positionals); break;
       case 'eval': await evalCommand(flags); break;
       case 'demo': await demoCommand(flags, controller.signal); break;
+      case 'finetune': await finetuneCommand(flags, controller.signal); break;
+      case 'import-hf': await importHfCommand(flags, positionals); break;
+      case 'export-hf': await exportHfCommand(flags, positionals); break;
       default:
         process.stderr.write(`electra-lab: unknown command "${command}" — see electra-lab --help\n`);
         return 1;

@@ -52,7 +52,8 @@ export async function writeFileAtomic(filePath: string, data: string | Uint8Arra
 }
 
 /**
- * Write a whole folder atomically. `files` maps plain file names (no separators, not `.`/`..`) to contents. On any
+ * Write a whole folder atomically. `files` maps plain file names (not `.`/`..`), or `sub/name` paths of such names
+ * (an exported generator folder inside the export), to contents. On any
  * failure before the swap, the temp folder is removed and an existing `finalDir` is untouched.
  */
 export async function writeFolderAtomic(finalDir: string, files: ReadonlyMap<string, string | Uint8Array>): Promise<void> {
@@ -63,10 +64,17 @@ export async function writeFolderAtomic(finalDir: string, files: ReadonlyMap<str
   inProgress.add(tmpDir);
   try {
     await fsp.mkdir(tmpDir);
+    const subfolders = new Set<string>();
     for (const [name, data] of files) {
       checkPlainName(name);
+      const sub = path.dirname(name);
+      if (sub !== '.' && !subfolders.has(sub)) {
+        await fsp.mkdir(path.join(tmpDir, sub), { recursive: true });
+        subfolders.add(sub);
+      }
       await writeAndSync(path.join(tmpDir, name), data);
     }
+    for (const sub of subfolders) await syncDir(path.join(tmpDir, sub));
     await syncDir(tmpDir);
   } catch (e) {
     await fsp.rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
@@ -183,7 +191,8 @@ function processAlive(pid: number): boolean {
 }
 
 function checkPlainName(name: string): void {
-  if (name === '' || name === '.' || name === '..' || /[\\/]/.test(name) || name.includes('\0')) {
+  const segments = name.split('/');
+  if (segments.some((n) => n === '' || n === '.' || n === '..' || n.includes('\\') || n.includes('\0'))) {
     throw new Error(`writeFolderAtomic: ${JSON.stringify(name)} is not a plain file name`);
   }
 }

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import { removeFolderAtomic, writeFolderAtomic } from './atomic';
 import { encodeSafetensors, type NamedTensor } from './safetensors';
+import { vocabFromTokenizerJson } from './hf-tokenizer';
 
 const fsp = fs.promises;
 
@@ -25,6 +26,8 @@ export const MODEL_FILE = 'model.safetensors';
 export const GENERATOR_FILE = 'generator.safetensors';
 export const TRAINER_STATE_FILE = 'trainer_state.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const TOKENIZER_JSON_FILE = 'tokenizer.json';
+export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 
 /** transformers refuses safetensors whose metadata lacks a known "format"; "pt" is what PyTorch saves write. */
 const SAFETENSORS_METADATA = { format: 'pt' } as const;
@@ -46,6 +49,10 @@ export interface CheckpointFolder {
   generatorPath?: string;
   trainerState?: Record<string, unknown>;
   optimizerPath?: string;
+  /** Case and accent rules when config.json does not say: tokenizer_config.json's, else tokenizer.json's normalizer. */
+  tokenizerHints: { do_lower_case?: boolean; strip_accents?: boolean | null };
+  /** True when there was no vocab.txt and the vocabulary came from tokenizer.json. */
+  vocabFromTokenizerJson?: boolean;
 }
 
 /** Write a checkpoint folder atomically, replacing `dir` if it exists. */
@@ -145,37 +152,47 @@ export async function readCheckpointFolder(dir: string): Promise<CheckpointFolde
     const absDir = pythonPath(dir);
     if (await isFile(path.join(dir, 'model.safetensors.index.json'))) {
       throw new UserError(
-        `${modelPath}: not found (the checkpoint is sharded, which is not supported) — re-save it as one file: python -c "from transformers import AutoModel; AutoModel.from_pretrained('${absDir}').save_pretrained('${absDir}', safe_serialization=True, max_shard_size='100GB')"`,
+        `${modelPath}: not found (the checkpoint is sharded, which is not supported) — re-save it as one file: python -c "import transformers as t; d = '${absDir}'; getattr(t, t.AutoConfig.from_pretrained(d).architectures[0]).from_pretrained(d).save_pretrained(d, safe_serialization=True, max_shard_size='100GB')"`,
       );
     }
     if (await isFile(path.join(dir, 'pytorch_model.bin'))) {
       throw new UserError(
-        `${modelPath}: not found, only pytorch_model.bin (PyTorch pickle, not supported) — convert it: python -c "from transformers import AutoModel; AutoModel.from_pretrained('${absDir}').save_pretrained('${absDir}', safe_serialization=True)"`,
+        `${modelPath}: not found, only pytorch_model.bin (PyTorch pickle, not supported) — convert it with every key kept: python -c "import torch; from safetensors.torch import save_file; sd = torch.load('${absDir}/pytorch_model.bin', map_location='cpu'); save_file({k: v.contiguous().clone() for k, v in sd.items()}, '${absDir}/model.safetensors', metadata={'format': 'pt'})"`,
       );
     }
     if (await isFile(path.join(dir, 'tf_model.h5'))) {
       throw new UserError(
-        `${modelPath}: not found, only tf_model.h5 (not supported) — convert it: python -c "from transformers import AutoModel; AutoModel.from_pretrained('${absDir}', from_tf=True).save_pretrained('${absDir}', safe_serialization=True)"`,
+        `${modelPath}: not found, only tf_model.h5 (not supported) — convert it: python -c "import transformers as t; d = '${absDir}'; getattr(t, t.AutoConfig.from_pretrained(d).architectures[0]).from_pretrained(d, from_tf=True).save_pretrained(d, safe_serialization=True)"`,
       );
     }
     throw new UserError(`${modelPath}: not found — the checkpoint is incomplete; re-save or re-download it`);
   }
 
   const vocabPath = path.join(dir, VOCAB_FILE);
-  if (!(await isFile(vocabPath))) {
-    if (await isFile(path.join(dir, 'tokenizer.json'))) {
-      const absDir = pythonPath(dir);
-      throw new UserError(
-        `${vocabPath}: not found, only tokenizer.json (not supported yet) — write vocab.txt: python -c "from transformers import AutoTokenizer; AutoTokenizer.from_pretrained('${absDir}').save_pretrained('${absDir}')"`,
-      );
-    }
-    throw new UserError(
-      `${vocabPath}: not found (tokenizer.json is not supported yet) — add the WordPiece vocab.txt the model was trained with`,
-    );
+  const tokenizerJsonPath = path.join(dir, TOKENIZER_JSON_FILE);
+  const tokenizerHints: CheckpointFolder['tokenizerHints'] = {};
+  let vocabInTokenizerJson = false;
+  let vocabText: string;
+  if (await isFile(vocabPath)) vocabText = await fsp.readFile(vocabPath, 'utf8');
+  else if (await isFile(tokenizerJsonPath)) {
+    // Hub folders saved with only the fast tokenizer carry the WordPiece vocabulary inside tokenizer.json.
+    const fromJson = vocabFromTokenizerJson(await fsp.readFile(tokenizerJsonPath, 'utf8'), tokenizerJsonPath);
+    vocabText = fromJson.vocab.join('\n') + '\n';
+    vocabInTokenizerJson = true;
+    if (fromJson.lowercase !== undefined) tokenizerHints.do_lower_case = fromJson.lowercase;
+    if (fromJson.stripAccents !== undefined) tokenizerHints.strip_accents = fromJson.stripAccents;
+  } else {
+    throw new UserError(`${vocabPath}: not found (nor tokenizer.json) — add the WordPiece vocab.txt the model was trained with`);
   }
-  const vocabText = await fsp.readFile(vocabPath, 'utf8');
+  const tokenizerConfigPath = path.join(dir, TOKENIZER_CONFIG_FILE);
+  if (await isFile(tokenizerConfigPath)) {
+    const tc = await readJsonObject(tokenizerConfigPath);
+    if (typeof tc.do_lower_case === 'boolean') tokenizerHints.do_lower_case = tc.do_lower_case;
+    if (typeof tc.strip_accents === 'boolean' || tc.strip_accents === null) tokenizerHints.strip_accents = tc.strip_accents;
+  }
 
-  const result: CheckpointFolder = { dir, config, vocabText, modelPath };
+  const result: CheckpointFolder = { dir, config, vocabText, modelPath, tokenizerHints };
+  if (vocabInTokenizerJson) result.vocabFromTokenizerJson = true;
   const generatorPath = path.join(dir, GENERATOR_FILE);
   if (await isFile(generatorPath)) result.generatorPath = generatorPath;
   const trainerStatePath = path.join(dir, TRAINER_STATE_FILE);

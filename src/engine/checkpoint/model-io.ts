@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import { ElectraModel, type ElectraModelSpec } from '../model/electra';
-import { validateConfig, withDefaults, type ElectraConfig, type EmbeddingSharing } from '../model/config';
+import { validateConfig, type ElectraConfig, type EmbeddingSharing } from '../model/config';
 import { parameterShapes, type HeadKind } from '../model/names';
-import { WordPieceTokenizer } from '../tokenizer';
-import { GENERATOR_FILE, readCheckpointFolder, saveCheckpoint, VOCAB_FILE, CONFIG_FILE } from './folder';
+import type { WordPieceTokenizer } from '../tokenizer';
+import { GENERATOR_FILE, saveCheckpoint, CONFIG_FILE } from './folder';
 import { readSafetensors, type NamedTensor } from './safetensors';
+import { normaliseNames, pickElectraConfig, readElectraFolder, type ElectraArchitecture } from './electra-folder';
 import { OBJECTIVE_NAMES, type ObjectiveName } from '../pretrain/objectives';
 
 function objectiveOf(value: string | undefined, file: string): ObjectiveName {
@@ -55,67 +56,47 @@ export interface LoadedCheckpoint {
   optimizerPath?: string;
 }
 
-const ELECTRA_CONFIG_KEYS = Object.keys(withDefaults({})) as (keyof ElectraConfig)[];
-
-function pickElectraConfig(raw: Record<string, unknown>): ElectraConfig {
-  const picked: Partial<Record<keyof ElectraConfig, unknown>> = {};
-  for (const key of ELECTRA_CONFIG_KEYS) if (raw[key] !== undefined) picked[key] = raw[key];
-  return withDefaults(picked as Partial<ElectraConfig>);
-}
+const HEAD_OF: Partial<Record<ElectraArchitecture, HeadKind>> = {
+  ElectraForPreTraining: 'discriminator',
+  ElectraForMaskedLM: 'generator',
+  'ElectraForPreTraining+MaskedLM': 'discriminator+generator',
+};
 
 /**
- * Loads one of our checkpoints or a Hugging Face ELECTRA folder (config.json + vocab.txt +
- * model.safetensors). A folder without a generator loads as a discriminator only: enough to score text.
+ * Loads one of our checkpoints or a Hugging Face ELECTRA folder (config.json + vocab.txt or tokenizer.json +
+ * model.safetensors). A folder without a generator loads as its main network only: an ElectraForPreTraining
+ * discriminator scores text; an ElectraForMaskedLM (e.g. google/electra-small-generator) loads with the
+ * generator head as its main head, as the MLM ablations do.
  */
 export async function loadCheckpoint(dir: string, options: { needGenerator?: boolean } = {}): Promise<LoadedCheckpoint> {
-  const folder = await readCheckpointFolder(dir);
+  const read = await readElectraFolder(dir);
+  const { folder, config: disc, tokenizer } = read;
   const configFile = path.join(dir, CONFIG_FILE);
-  const disc = pickElectraConfig(folder.config);
-  validateConfig(disc, configFile);
   const extras = (folder.config.electra_lab ?? {}) as Partial<LabConfigExtras>;
+  const mainHead = extras.main_head ?? HEAD_OF[read.architecture];
+  if (!mainHead) {
+    throw new UserError(`${folder.modelPath} holds an ${read.architecture} (no pretraining head), so it cannot score or corrupt text — fine-tune it (electra-lab finetune) or pass an ElectraForPreTraining folder`);
+  }
   let generator: ElectraConfig | undefined;
   if (extras.generator && folder.generatorPath) {
     generator = pickElectraConfig(extras.generator as unknown as Record<string, unknown>);
     validateConfig(generator, `${configFile} (electra_lab.generator)`);
   }
   if (options.needGenerator && !generator) {
-    throw new UserError(`${dir} has no generator (${GENERATOR_FILE}) — corruption samples need one; use a checkpoint written by ELECTRA Lab pretraining`);
+    throw new UserError(`${dir} has no generator (${GENERATOR_FILE}) — corruption samples need one; use a checkpoint written by ELECTRA Lab pretraining, or pair an HF discriminator with its generator: electra-lab import-hf <disc> --generator <gen> --out <dir>`);
   }
   const sharing: EmbeddingSharing = generator ? extras.embedding_sharing ?? 'tied' : 'none';
-  const architectures = Array.isArray(folder.config.architectures) ? (folder.config.architectures as string[]) : [];
-  const mainHead: HeadKind = extras.main_head ?? (architectures.includes('ElectraForMaskedLM') ? 'generator' : 'discriminator');
   const spec: ElectraModelSpec = { discriminator: disc, generator, embeddingSharing: sharing, mainHead };
-
-  const vocabFile = path.join(dir, VOCAB_FILE);
-  const lines = folder.vocabText.split(/\r?\n/);
-  if (lines[lines.length - 1] === '') lines.pop();
-  if (lines.length !== disc.vocab_size) {
-    throw new UserError(`${vocabFile} has ${lines.length} tokens but ${configFile} says vocab_size ${disc.vocab_size} — the vocab.txt belongs to another model; copy the one saved with this checkpoint`);
-  }
-  const tokenizer = WordPieceTokenizer.fromVocab(lines, {
-    lowercase: folder.config.do_lower_case !== false,
-    stripAccents: folder.config.strip_accents === undefined || folder.config.strip_accents === null ? folder.config.do_lower_case !== false : folder.config.strip_accents === true,
-  });
-
-  const modelFile = folder.modelPath;
-  const discTensors = (await readSafetensors(modelFile, { expectedShapes: parameterShapes(disc, mainHead) })).tensors;
   const genTensors = generator && folder.generatorPath
-    ? (await readSafetensors(folder.generatorPath, { expectedShapes: parameterShapes(generator, 'generator') })).tensors
+    ? normaliseNames((await readSafetensors(folder.generatorPath, { expectedShapes: parameterShapes(generator, 'generator') })).tensors)
     : undefined;
-  const model = ElectraModel.fromTensors(spec, stripPrefix(discTensors), genTensors && stripPrefix(genTensors), {
-    discriminator: modelFile,
+  const model = ElectraModel.fromTensors(spec, read.tensors, genTensors, {
+    discriminator: folder.modelPath,
     generator: folder.generatorPath ?? path.join(dir, GENERATOR_FILE),
   });
-  return { dir, model, tokenizer, objective: objectiveOf(extras.objective, path.join(dir, CONFIG_FILE)), trainerState: folder.trainerState, optimizerPath: folder.optimizerPath };
-}
-
-/** Some exports name the discriminator's backbone `electra.` and some (ElectraModel) without a prefix. */
-function stripPrefix(tensors: Map<string, NamedTensor>): Map<string, NamedTensor> {
-  const hasPrefix = [...tensors.keys()].some((k) => k.startsWith('electra.'));
-  if (hasPrefix) return tensors;
-  const out = new Map<string, NamedTensor>();
-  for (const [k, v] of tensors) out.set(k.startsWith('embeddings') || k.startsWith('encoder') ? `electra.${k}` : k, v);
-  return out;
+  // An HF ElectraForMaskedLM is a BERT-style MLM: that is the objective its head was trained for.
+  const objective = objectiveOf(extras.objective ?? (mainHead === 'generator' && !generator ? 'mlm' : undefined), configFile);
+  return { dir, model, tokenizer, objective, trainerState: folder.trainerState, optimizerPath: folder.optimizerPath };
 }
 
 export async function saveModelCheckpoint(

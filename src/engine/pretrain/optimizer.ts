@@ -11,6 +11,8 @@ export interface AdamWOptions {
   clipNorm: number;
   /** Which parameters get weight decay (not LayerNorm or biases). */
   decays: (name: string) => boolean;
+  /** Multiplies the learning rate per parameter (fine-tuning's layer-wise decay); absent = 1 everywhere. */
+  rateScale?: (name: string) => number;
 }
 
 /**
@@ -51,12 +53,13 @@ export class AdamW {
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       const decay = weightDecay > 0 && this.o.decays(name) ? weightDecay : 0;
+      const rate = learningRate * (this.o.rateScale?.(name) ?? 1);
       const w = Float32Array.from(p.dataSync() as Float32Array);
       for (let i = 0; i < w.length; i++) {
         const gi = g[i] * scale;
         m[i] = beta1 * m[i] + (1 - beta1) * gi;
         v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-        w[i] -= learningRate * (m[i] / (Math.sqrt(v[i]) + epsilon) + decay * w[i]);
+        w[i] -= rate * (m[i] / (Math.sqrt(v[i]) + epsilon) + decay * w[i]);
       }
       tf.tidy(() => p.assign(tf.tensor(w, p.shape)));
     }

@@ -1,0 +1,187 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core registers no gradients by itself; training needs them all.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { UserError } from '../errors';
+import { writeFileAtomic } from '../checkpoint/atomic';
+import { readElectraFolder } from '../checkpoint/electra-folder';
+import { ElectraModel } from '../model/electra';
+import { DropoutSeeds } from '../model/layers';
+import { isDecayed } from '../model/names';
+import { Rng } from '../data/rng';
+import { AdamW, learningRateAt } from '../pretrain/optimizer';
+import { encodeExamples, type EncodedSplit } from './encode';
+import { batchOf, evaluateSplit, taskLoss } from './evaluate';
+import type { TaskMetrics } from './metrics';
+import { layerRateScale, SequenceClassifier } from './model';
+import { resolveFinetuneOptions, type FinetuneOptions, type FinetuneRequest } from './options';
+import { CLASSIFIER_ARCHITECTURE, saveClassifier } from './save';
+import { labelSet, labelTargets, readTaskFile, taskNameFromFile } from './tasks';
+
+/** Progress as pretraining reports it (same kinds, so the engine forwards both the same way); every metric is a number. */
+export type FinetuneEvent =
+  | { kind: 'info' | 'warning'; message: string }
+  | { kind: 'step'; step: number; totalSteps: number; loss: number }
+  | { kind: 'metrics'; record: Record<string, number> }
+  | { kind: 'checkpoint'; step: number; dir: string }
+  | { kind: 'done'; step: number; checkpoint: string; stopped: boolean; results: string };
+
+/** `<checkpoint>/finetune/<task>.json`: what the eval panel lists next to the checkpoint. */
+export interface FinetuneResults {
+  task: string;
+  kind: FinetuneOptions['kind'];
+  metrics: TaskMetrics;
+  best_epoch: number;
+  epochs: number;
+  train_examples: number;
+  dev_examples: number;
+  output: string;
+  labels?: string[];
+  stopped: boolean;
+  options: FinetuneOptions;
+}
+
+/** More than this share of [UNK] pieces means the checkpoint's vocabulary does not fit the task's text. */
+const MAX_UNKNOWN_FRACTION = 0.3;
+
+/**
+ * Fine-tunes a checkpoint's encoder with a sequence classification (or regression) head, read top to bottom:
+ * options → checkpoint → task files → encoding → model and optimizer → epochs (train, evaluate on dev, keep the
+ * best) → results JSON. `signal` stops after the current step: the model so far is evaluated and kept if best.
+ */
+export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEvent) => void = () => {}, signal?: AbortSignal): Promise<FinetuneResults & { results: string }> {
+  const source = await readElectraFolder(request.checkpoint);
+  const o = resolveFinetuneOptions(request, source.config.hidden_size, taskNameFromFile(request.train));
+  const checkpointDir = path.resolve(o.checkpoint);
+  const outDir = path.resolve(o.out);
+  await checkOutput(outDir, checkpointDir);
+  const resultsFile = path.join(checkpointDir, 'finetune', `${o.taskName}.json`);
+  onEvent({ kind: 'info', message: `fine-tuning ${checkpointDir} (${source.architecture}) on ${o.taskName}` });
+
+  const train = await readTaskFile(o.train, o, 'train');
+  const dev = await readTaskFile(o.dev, o, 'dev');
+  const labels = o.kind === 'classification' ? labelSet(train) : [];
+  checkLabels(labels, o);
+  const trainTargets = labelTargets(train, o.kind, labels, o.train);
+  const devTargets = labelTargets(dev, o.kind, labels, o.train);
+
+  const tokenizer = source.tokenizer;
+  const seqLength = Math.min(o.seqLength, source.config.max_position_embeddings);
+  const trainSplit = encodeExamples(train.examples, tokenizer, seqLength);
+  const devSplit = encodeExamples(dev.examples, tokenizer, seqLength);
+  checkVocabulary(trainSplit, o.train, source.folder.dir, onEvent);
+  if (trainSplit.truncated > 0) onEvent({ kind: 'info', message: `${trainSplit.truncated} of ${train.examples.length} training examples were cut to ${seqLength} tokens` });
+  onEvent({ kind: 'info', message: `${o.kind}: ${train.examples.length} train / ${dev.examples.length} dev examples${labels.length ? `, labels ${labels.join(', ')}` : ''} (columns ${JSON.stringify(train.columns)})` });
+
+  const numLabels = o.kind === 'regression' ? 1 : labels.length;
+  let encoder = source.tensors;
+  if (o.randomInit) {
+    const fresh = ElectraModel.initialise({ discriminator: source.config, embeddingSharing: 'none' }, o.seed);
+    encoder = fresh.exportTensors().discriminator;
+    fresh.dispose();
+  }
+  const model = SequenceClassifier.fromEncoder(source.config, encoder, numLabels, o.seed, source.folder.modelPath);
+  const layers = source.config.num_hidden_layers;
+  const optimizer = new AdamW(model.params, {
+    weightDecay: o.weightDecay, beta1: 0.9, beta2: 0.999, epsilon: o.adamEpsilon, clipNorm: o.clipNorm,
+    decays: isDecayed, rateScale: (name) => layerRateScale(name, layers, o.layerDecay),
+  });
+  const variables = [...model.params.values()];
+  const nameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
+
+  const stepsPerEpoch = Math.ceil(train.examples.length / o.batchSize);
+  const totalSteps = stepsPerEpoch * o.epochs;
+  const warmup = Math.round(totalSteps * o.warmupFraction);
+  const rng = new Rng(o.seed);
+  const padId = tokenizer.specialIds.pad;
+  const about = (epoch: number, metrics: TaskMetrics) => ({ task: o.taskName, kind: o.kind, epoch, metrics, source: checkpointDir });
+
+  let step = 0;
+  let best: { epoch: number; metrics: TaskMetrics } | undefined;
+  let stopped = false;
+  const started = performance.now();
+  try {
+    for (let epoch = 1; epoch <= o.epochs && !stopped; epoch++) {
+      const order = rng.fork(`epoch:${epoch}`).shuffle(Array.from({ length: train.examples.length }, (_, i) => i));
+      let lossSum = 0, lossCount = 0;
+      for (let start = 0; start < order.length; start += o.batchSize) {
+        if (signal?.aborted) {
+          stopped = true;
+          break;
+        }
+        step += 1;
+        const indices = order.slice(start, start + o.batchSize);
+        const batch = batchOf(trainSplit.sequences, indices, padId);
+        const targets = Float32Array.from(indices, (i) => trainTargets[i]);
+        const seeds = new DropoutSeeds(rng.fork(`step:${step}`).nextUint32() % 2147483647);
+        const { value, grads } = tf.variableGrads(() => taskLoss(model.logits(batch, seeds), tf.tensor1d(targets), o.kind), variables);
+        const loss = value.dataSync()[0];
+        value.dispose();
+        if (!Number.isFinite(loss)) {
+          tf.dispose(Object.values(grads));
+          throw new UserError(`the loss became ${loss} at step ${step} — lower the learning rate (--lr ${o.learningRate / 3})`);
+        }
+        const named = new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k)!, g]));
+        optimizer.apply(named, learningRateAt(step, o.learningRate, warmup, totalSteps));
+        lossSum += loss;
+        lossCount += 1;
+        onEvent({ kind: 'step', step, totalSteps, loss });
+      }
+      // A stop mid-epoch still evaluates: the model so far is kept if it is the best one.
+      if (lossCount === 0 && best) break;
+      const { metrics } = evaluateSplit(model, devSplit.sequences, devTargets, o.kind, padId);
+      const trainLoss: Record<string, number> = lossCount ? { train_loss: lossSum / lossCount } : {};
+      onEvent({ kind: 'metrics', record: { step, epoch, ...definedNumbers(metrics), ...trainLoss, elapsed_s: (performance.now() - started) / 1000 } });
+      const score = metrics[o.selectBy] ?? -Infinity;
+      if (!best || score > (best.metrics[o.selectBy] ?? -Infinity)) {
+        best = { epoch, metrics };
+        await saveClassifier(outDir, model, tokenizer, o.kind, labels, about(epoch, metrics));
+        onEvent({ kind: 'checkpoint', step, dir: outDir });
+      }
+    }
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+  const results: FinetuneResults = {
+    task: o.taskName, kind: o.kind, metrics: best!.metrics, best_epoch: best!.epoch, epochs: o.epochs,
+    train_examples: train.examples.length, dev_examples: dev.examples.length, output: outDir,
+    labels: o.kind === 'classification' ? labels : undefined, stopped, options: { ...o, checkpoint: checkpointDir, out: outDir },
+  };
+  await fs.mkdir(path.dirname(resultsFile), { recursive: true });
+  await writeFileAtomic(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  onEvent({ kind: 'done', step, checkpoint: outDir, stopped, results: resultsFile });
+  return { ...results, results: resultsFile };
+}
+
+/** Refuses to overwrite anything but an earlier fine-tuning output, and the source checkpoint itself. */
+async function checkOutput(outDir: string, checkpointDir: string): Promise<void> {
+  if (outDir === checkpointDir) throw new UserError(`--out ${outDir} is the checkpoint itself — write the fine-tuned model to another folder`);
+  const entries = await fs.readdir(outDir).catch(() => undefined);
+  if (!entries || entries.length === 0) return;
+  const config = await fs.readFile(path.join(outDir, 'config.json'), 'utf8').catch(() => '');
+  if (!config.includes(`"${CLASSIFIER_ARCHITECTURE}"`)) {
+    throw new UserError(`--out ${outDir} exists and is not an earlier fine-tuning output — choose an empty or new folder`);
+  }
+}
+
+function checkLabels(labels: string[], o: FinetuneOptions): void {
+  if (o.kind !== 'classification') return;
+  if (labels.length < 2) throw new UserError(`${o.train}: every example has the label "${labels[0]}" — a classifier needs at least two labels (or pass --regression for a score)`);
+  if (labels.length > 20 && labels.every((l) => Number.isFinite(Number(l))) && labels.some((l) => !Number.isInteger(Number(l)))) {
+    throw new UserError(`${o.train}: ${labels.length} distinct numeric labels such as ${labels[1]} look like scores — pass --regression (STS-B style)`);
+  }
+}
+
+function checkVocabulary(split: EncodedSplit, file: string, checkpointDir: string, onEvent: (e: FinetuneEvent) => void): void {
+  const pct = (split.unknownFraction * 100).toFixed(0);
+  if (split.unknownFraction > MAX_UNKNOWN_FRACTION) {
+    throw new UserError(`${file}: ${pct}% of its word pieces are [UNK] in ${checkpointDir}'s vocabulary — the checkpoint was trained on other text (language or tokenizer); fine-tune a checkpoint whose vocab.txt covers this task`);
+  }
+  if (split.unknownFraction > 0.05) onEvent({ kind: 'warning', message: `${file}: ${pct}% of its word pieces are [UNK] in the checkpoint's vocabulary` });
+}
+
+function definedNumbers(metrics: TaskMetrics): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
+}
