@@ -98,7 +98,16 @@ export class RunsPanel implements vscode.Disposable {
     this.host.post({ type: 'runs', runs: runs.map((r) => ({ runDir: r.dir, name: r.name, config: r.config, status: this.status(r) })), select });
   }
 
-  private async sendNewMetrics(runDir: string): Promise<void> {
+  /** Reads of metrics.jsonl, one at a time: the run's event and the file watcher report the same append, and two
+   *  reads from the same offset would send its lines twice. */
+  private metricsReads: Promise<void> = Promise.resolve();
+
+  private sendNewMetrics(runDir: string): Promise<void> {
+    this.metricsReads = this.metricsReads.then(() => this.readAndSendMetrics(runDir), () => this.readAndSendMetrics(runDir));
+    return this.metricsReads;
+  }
+
+  private async readAndSendMetrics(runDir: string): Promise<void> {
     const from = this.followed.get(runDir);
     if (!this.host || from === undefined) return;
     const { records, next } = await readMetrics(runDir, from);
