@@ -27,19 +27,22 @@ export class LabPanel implements vscode.Disposable {
 
   /** Opens (or reveals) the panel on the active editor's selection, or its whole text when nothing is selected. */
   show(editor = vscode.window.activeTextEditor): void {
-    if (editor) {
-      const doc = editor.document;
-      const selection = editor.selection;
-      this.source = selection.isEmpty
-        ? { uri: doc.uri, start: 0, end: doc.getText().length }
-        : { uri: doc.uri, start: doc.offsetAt(selection.start), end: doc.offsetAt(selection.end) };
-    }
+    this.takeSource(editor);
     if (this.host) {
       this.host.reveal();
       void this.refresh();
       return;
     }
     this.attach(PanelHost.create(this.extension, LAB_PANEL, this.engine.output, (m) => void this.onMessage(m)));
+  }
+
+  private takeSource(editor: vscode.TextEditor | undefined): void {
+    if (!editor) return;
+    const doc = editor.document;
+    const selection = editor.selection;
+    this.source = selection.isEmpty
+      ? { uri: doc.uri, start: 0, end: doc.getText().length }
+      : { uri: doc.uri, start: doc.offsetAt(selection.start), end: doc.offsetAt(selection.end) };
   }
 
   /** VS Code restored the panel after a reload: the page keeps its own state and asks again with `ready`. */
@@ -69,7 +72,8 @@ export class LabPanel implements vscode.Disposable {
   }
 
   private async refresh(): Promise<void> {
-    if (!this.source) this.show();
+    // Not show(): with no editor open it would call refresh again, and again.
+    if (!this.source) this.takeSource(vscode.window.activeTextEditor);
     if (!this.source) {
       this.host?.post({ type: 'error', message: 'Open a text or Markdown file, select a passage, and run "ELECTRA: Corrupt Selection".' });
       return;
