@@ -38,6 +38,10 @@ export interface HeatmapParams {
   /** Score only the tokens overlapping this range (the client asks for the visible lines plus a margin first);
    *  the whole document when absent, which documents over HEATMAP_WHOLE_DOCUMENT_CHARS refuse. */
   range?: CharRange;
+  /** After an edit, answer fast: run only the windows of text the edit changed, and give the tokens around
+   *  it (same text, changed context) their last exact scores for now; `HeatmapResult.provisional` says how
+   *  many windows are still to run, which the same request without this flag then runs. */
+  provisional?: boolean;
 }
 export interface HeatmapToken {
   text: string;
@@ -59,6 +63,8 @@ export interface HeatmapResult {
    *  engine's window cache (an edit re-scores only the windows it falls in). */
   windows: number;
   windowsScored: number;
+  /** Windows not run yet because their tokens kept earlier scores (only when asked with `provisional`). */
+  provisional: number;
 }
 export const heatmapScores = new RequestType<HeatmapParams, HeatmapResult, void>('electra/heatmapScores');
 /** Largest document the engine scores in one whole-document request; past it, clients ask for ranges. */

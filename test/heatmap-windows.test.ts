@@ -7,7 +7,7 @@ import { ElectraModel } from '../src/engine/model/electra';
 import { trainWordPiece, type WordPieceTokenizer } from '../src/engine/tokenizer';
 import { scoreAsync, scoreSync, scoreText, ScoringCancelled, windowContent, windowOfChunk, type ScoredToken } from '../src/engine/inference/heatmap';
 import { chunkEnd, chunkLimits, layoutText } from '../src/engine/inference/layout';
-import { WindowCache } from '../src/engine/inference/window-cache';
+import { LogitsCache } from '../src/engine/inference/logits-cache';
 import { chunkOf, generatorTopK, tokenAt } from '../src/engine/inference/predictions';
 import { ROOT, tinySpec } from './helpers';
 
@@ -92,7 +92,7 @@ test('layout: CRLF line ends, an empty text, and one long line (a minified file)
 test('an edit re-scores only the windows that contain it, and the result equals scoring the new text from scratch', async () => {
   const { tokenizer, model } = await fixture();
   const content = windowContent(model);
-  const cache = new WindowCache();
+  const cache = new LogitsCache();
   const before = layoutText(tokenizer, PROSE, content);
   const first = scoreSync(model, tokenizer, { layout: before, content, cache, modelKey: 'm' });
   assert.equal(first.windowsScored, first.windows, 'a cold cache scores every window');
@@ -114,13 +114,53 @@ test('an edit re-scores only the windows that contain it, and the result equals 
   assert.equal(otherModel.windowsScored, otherModel.windows, 'windows are cached per checkpoint');
 });
 
+test('after an edit a provisional scoring runs only the edited chunks\' windows; asking again without it gives the exact scores', async () => {
+  const { tokenizer, model } = await fixture();
+  const content = windowContent(model);
+  const cache = new LogitsCache();
+  const chunks = new LogitsCache();
+  const before = layoutText(tokenizer, PROSE, content);
+  const first = scoreSync(model, tokenizer, { layout: before, content, cache, chunks, modelKey: 'm', provisional: true });
+  assert.equal(first.provisional, 0, 'nothing scored before: every window runs');
+  const old = new Map(first.tokens.map((t) => [t.start, t]));
+
+  const at = PROSE.indexOf('\n', Math.floor(PROSE.length / 2));
+  const insert = ' several freshly inserted words';
+  const edited = PROSE.slice(0, at) + insert + PROSE.slice(at);
+  const after = layoutText(tokenizer, edited, content);
+  const exact = scoreText(model, tokenizer, edited);
+  const spy = countPasses(model);
+  const fast = scoreSync(model, tokenizer, { layout: after, content, cache, chunks, modelKey: 'm', provisional: true });
+  spy.restore();
+  assert.ok(fast.provisional >= 1, `${fast.provisional} windows left for later`);
+  assert.ok(fast.windowsScored >= 1 && fast.windowsScored <= 2, `${fast.windowsScored} windows run now (the edited chunk's; two if the edit moved a chunk boundary)`);
+  assert.equal(spy.counts.windows, fast.windowsScored);
+  assert.equal(fast.tokens.length, exact.length, 'every token has a score');
+  // The edited chunk is exact now; a token that kept an earlier score has the score it had before the edit.
+  const typed = exact.filter((t) => t.start >= at && t.end <= at + insert.length);
+  assertSameScores(fast.tokens.filter((t) => t.start >= at && t.end <= at + insert.length), typed);
+  let kept = 0;
+  fast.tokens.forEach((t, i) => {
+    if (Math.abs(t.p - exact[i].p) < 1e-6) return;
+    kept++;
+    const earlier = old.get(t.start < at ? t.start : t.start - insert.length);
+    assert.ok(earlier && Math.abs(earlier.p - t.p) < 1e-6, `token ${i} (${t.text}) is either exact or its score from before the edit`);
+  });
+  assert.ok(kept > 0, 'some neighbours kept their earlier scores');
+
+  const finish = scoreSync(model, tokenizer, { layout: after, content, cache, chunks, modelKey: 'm' });
+  assert.equal(finish.windowsScored, fast.provisional, 'the exact answer runs the windows the fast one left');
+  assert.equal(finish.provisional, 0);
+  assertSameScores(finish.tokens, exact);
+});
+
 test('a range scores only the windows its tokens need and gives the same numbers as the whole document', async () => {
   const { tokenizer, model } = await fixture();
   const content = windowContent(model);
   const layout = layoutText(tokenizer, PROSE, content);
   const whole = scoreText(model, tokenizer, PROSE);
   const range = { start: Math.floor(PROSE.length * 0.4), end: Math.floor(PROSE.length * 0.45) };
-  const part = scoreSync(model, tokenizer, { layout, content, range, cache: new WindowCache(), modelKey: 'm' });
+  const part = scoreSync(model, tokenizer, { layout, content, range, cache: new LogitsCache(), modelKey: 'm' });
   const expected = whole.filter((t) => t.start < range.end && t.end > range.start);
   assertSameScores(part.tokens, expected);
   assert.ok(part.windows < layout.chunkStarts.length / 5, `${part.windows} windows for 5% of the text`);
@@ -130,7 +170,7 @@ test('scoring stops between batches once cancelled, and a cancelled scoring leav
   const { tokenizer, model } = await fixture();
   const content = windowContent(model);
   const layout = layoutText(tokenizer, PROSE, content);
-  const cache = new WindowCache();
+  const cache = new LogitsCache();
   const spy = countPasses(model);
   await assert.rejects(scoreAsync(model, tokenizer, { layout, content, cache, modelKey: 'm', batchSize: 4 }, () => spy.counts.passes >= 2), ScoringCancelled);
   spy.restore();
@@ -142,7 +182,7 @@ test('scoring stops between batches once cancelled, and a cancelled scoring leav
 });
 
 test('the window cache keeps its most recently used windows up to its capacity', () => {
-  const cache = new WindowCache(3);
+  const cache = new LogitsCache(3);
   const ids = (n: number) => Int32Array.of(2, n, 3);
   for (let i = 0; i < 3; i++) cache.set('m', ids(i), Float32Array.of(i));
   assert.ok(cache.get('m', ids(0)), 'window 0 is used again');

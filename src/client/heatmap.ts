@@ -21,6 +21,8 @@ export interface PaintedHeatmap {
   rangesPerLevel: number[];
   /** True once the whole document is scored (small documents); big ones are scored around what is visible. */
   complete: boolean;
+  /** True while tokens next to an edit still show their scores from before it (their windows run next). */
+  provisional: boolean;
   /** Summed over this version's requests: windows the engine needed, and how many of them it ran through the
    *  model (the rest came from its cache: after an edit, only the windows holding it). */
   windows: number;
@@ -35,6 +37,7 @@ interface DocumentScores {
   sorted: HeatmapToken[];
   covered: CharRange[];
   complete: boolean;
+  provisional: boolean;
   windows: number;
   windowsScored: number;
   /** Cancelled as soon as the document changes: the engine stops between windows. */
@@ -135,7 +138,7 @@ export class HeatmapController implements vscode.Disposable {
     if (!state || state.version !== document.version || state.checkpoint !== settings.checkpoint) {
       state?.cancel.cancel();
       state = {
-        version: document.version, checkpoint: settings.checkpoint, tokens: new Map(), sorted: [], covered: [], complete: false,
+        version: document.version, checkpoint: settings.checkpoint, tokens: new Map(), sorted: [], covered: [], complete: false, provisional: false,
         windows: 0, windowsScored: 0, cancel: new vscode.CancellationTokenSource(), queue: Promise.resolve(),
       };
       this.scores.set(key, state);
@@ -159,20 +162,28 @@ export class HeatmapController implements vscode.Disposable {
     }
   }
 
-  /** One engine request; false when its answer no longer matters. */
+  /**
+   * One range from the engine, in up to two answers: after an edit the first runs only the windows of the
+   * changed text (the tokens around it keep their last scores), so what was typed is coloured at once; the
+   * second runs the windows around it. False when the answer no longer matters (typed on: cancelled).
+   */
   private async request(document: vscode.TextDocument, state: DocumentScores, range: CharRange | undefined): Promise<boolean> {
-    if (state.cancel.token.isCancellationRequested) return false;
-    const result = await this.engine.languageClient.sendRequest(heatmapScores,
-      { uri: document.uri.toString(), version: state.version, checkpoint: state.checkpoint, range }, state.cancel.token);
-    if (this.scores.get(document.uri.toString()) !== state || document.version !== state.version || !this.enabled) return false;
-    if (!range) state.tokens.clear();
-    for (const t of result.tokens) state.tokens.set(t.start, t);
-    state.sorted = [...state.tokens.values()].sort((a, b) => a.start - b.start);
-    state.covered = mergeRanges([...state.covered, result.range]);
-    state.complete = !range || (state.covered.length === 1 && state.covered[0].start === 0 && state.covered[0].end >= textLength(document));
-    state.windows += result.windows;
-    state.windowsScored += result.windowsScored;
-    this.paint(document, state);
+    for (const provisional of [true, false]) {
+      if (state.cancel.token.isCancellationRequested) return false;
+      const result = await this.engine.languageClient.sendRequest(heatmapScores,
+        { uri: document.uri.toString(), version: state.version, checkpoint: state.checkpoint, range, provisional }, state.cancel.token);
+      if (this.scores.get(document.uri.toString()) !== state || document.version !== state.version || !this.enabled) return false;
+      if (!range) state.tokens.clear();
+      for (const t of result.tokens) state.tokens.set(t.start, t);
+      state.sorted = [...state.tokens.values()].sort((a, b) => a.start - b.start);
+      state.covered = mergeRanges([...state.covered, result.range]);
+      state.complete = !range || (state.covered.length === 1 && state.covered[0].start === 0 && state.covered[0].end >= textLength(document));
+      state.provisional = result.provisional > 0;
+      if (!state.provisional) state.windows += result.windows; // the exact answer needs the same windows again
+      state.windowsScored += result.windowsScored;
+      this.paint(document, state);
+      if (!state.provisional) return true;
+    }
     return true;
   }
 
@@ -197,7 +208,7 @@ export class HeatmapController implements vscode.Disposable {
     }
     const painted: PaintedHeatmap = {
       uri: document.uri.toString(), version: state.version, tokens: state.sorted, rangesPerLevel: perLevel.map((l, i) => (i === 0 ? 0 : l.length)),
-      complete: state.complete, windows: state.windows, windowsScored: state.windowsScored,
+      complete: state.complete, provisional: state.provisional, windows: state.windows, windowsScored: state.windowsScored,
     };
     this.painted.set(painted.uri, painted);
     this.onDidPaintEmitter.fire(painted);

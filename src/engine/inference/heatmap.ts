@@ -6,7 +6,7 @@ import { encoderInputs } from '../pretrain/passes';
 import { hasDiscriminatorHead } from '../pretrain/objectives';
 import { UserError } from '../errors';
 import { chunkEnd, chunksOverlapping, layoutText, tokenCount, type DocumentLayout } from './layout';
-import { WindowCache } from './window-cache';
+import { LogitsCache } from './logits-cache';
 
 /** One scored token: its piece, its UTF-16 span in the text, the discriminator's raw logit and P(replaced). */
 export interface ScoredToken {
@@ -24,11 +24,13 @@ export interface HeatmapOptions {
   batchSize?: number;
 }
 
-/** What a scoring needed: its tokens, the windows they came from, and how many of those ran through the model. */
+/** What a scoring needed: its tokens, the windows they came from, how many of those ran through the model,
+ *  and how many were left to run because their chunk's earlier scores stood in (`provisional`). */
 export interface ScoreOutcome {
   tokens: ScoredToken[];
   windows: number;
   windowsScored: number;
+  provisional: number;
 }
 
 export interface ScoreRequest {
@@ -37,10 +39,18 @@ export interface ScoreRequest {
   content: number;
   /** Only tokens overlapping this UTF-16 range (and the windows they need); the whole document when absent. */
   range?: { start: number; end: number };
-  cache: WindowCache;
+  cache: LogitsCache;
   /** Names the weights in the cache (checkpoint folder and its file stamp). */
   modelKey: string;
   batchSize?: number;
+  /** Each chunk's last exact logits, by the chunk's token ids: filled by every scoring given it. */
+  chunks?: LogitsCache;
+  /**
+   * Run only the windows of chunks never scored before (the ones an edit changed); a chunk whose own
+   * tokens are unchanged but whose window's context is not keeps its last exact scores for now. After
+   * an edit that is one window instead of the 2–6 that hold it; asking again without this finishes.
+   */
+  provisional?: boolean;
 }
 
 /** Thrown between window batches when the caller no longer wants the answer. */
@@ -89,16 +99,25 @@ export function windowIds(layout: DocumentLayout, tokenizer: WordPieceTokenizer,
  */
 function* scoringSteps(model: ElectraModel, tokenizer: WordPieceTokenizer, request: ScoreRequest): Generator<void, ScoreOutcome, void> {
   assertDiscriminator(model);
-  const { layout, content, cache, modelKey, range } = request;
+  const { layout, content, cache, modelKey, range, chunks: chunkMemory } = request;
   const chunks = range ? chunksOverlapping(layout, range.start, range.end) : Array.from(layout.chunkStarts, (_, c) => c);
   const plans = chunks.map((chunk) => {
     const window = windowOfChunk(layout, chunk, content);
-    return { chunk, first: window.first, ids: windowIds(layout, tokenizer, window) };
+    const ids = windowIds(layout, tokenizer, window);
+    const chunkIds = layout.ids.slice(layout.chunkStarts[chunk], chunkEnd(layout, chunk));
+    const earlier = request.provisional && !cache.get(modelKey, ids) ? chunkMemory?.get(modelKey, chunkIds) : undefined;
+    return { chunk, first: window.first, ids, chunkIds, earlier };
   });
-  // Near the document's ends neighbouring chunks can share one window: run it once.
-  const unique = new Map<string, Int32Array>();
-  for (const plan of plans) unique.set(Array.prototype.join.call(plan.ids, ','), plan.ids);
-  const pending = [...unique.values()].filter((ids) => !cache.get(modelKey, ids));
+  // Near the document's ends neighbouring chunks can share one window: run it once, unless every chunk
+  // that needs it can wait.
+  const unique = new Map<string, { ids: Int32Array; wait: boolean }>();
+  for (const plan of plans) {
+    const key = Array.prototype.join.call(plan.ids, ',');
+    const known = unique.get(key);
+    unique.set(key, { ids: plan.ids, wait: (known?.wait ?? true) && plan.earlier !== undefined });
+  }
+  const missing = [...unique.values()].filter((w) => !cache.get(modelKey, w.ids));
+  const pending = missing.filter((w) => !w.wait).map((w) => w.ids);
   const batchSize = request.batchSize ?? 8;
   for (let b = 0; b < pending.length; b += batchSize) {
     const group = pending.slice(b, b + batchSize);
@@ -107,16 +126,25 @@ function* scoringSteps(model: ElectraModel, tokenizer: WordPieceTokenizer, reque
   }
   const tokens: ScoredToken[] = [];
   for (const plan of plans) {
-    const logits = cache.get(modelKey, plan.ids);
-    // A cache smaller than one request's windows would evict its own entries: score such a window again.
-    const windowLogits = logits ?? forwardWindows(model, tokenizer, [plan.ids])[0];
-    for (let t = layout.chunkStarts[plan.chunk]; t < chunkEnd(layout, plan.chunk); t++) {
+    const start = layout.chunkStarts[plan.chunk];
+    let logits = cache.get(modelKey, plan.ids);
+    let offset = 1 + start - plan.first;
+    if (!logits && plan.earlier) {
+      logits = plan.earlier;
+      offset = 0;
+    }
+    if (!logits) {
+      // A cache smaller than one request's windows would evict its own entries: score such a window again.
+      logits = forwardWindows(model, tokenizer, [plan.ids])[0];
+    }
+    if (offset !== 0) chunkMemory?.set(modelKey, plan.chunkIds, logits.slice(offset, offset + plan.chunkIds.length));
+    for (let t = start; t < chunkEnd(layout, plan.chunk); t++) {
       if (range && !(layout.starts[t] < Math.max(range.end, range.start + 1) && layout.ends[t] > range.start)) continue;
-      const logit = windowLogits[1 + t - plan.first];
+      const logit = logits[t - start + offset];
       tokens.push({ text: tokenizer.vocab[layout.ids[t]], start: layout.starts[t], end: layout.ends[t], logit, p: 1 / (1 + Math.exp(-logit)) });
     }
   }
-  return { tokens, windows: unique.size, windowsScored: pending.length };
+  return { tokens, windows: unique.size, windowsScored: pending.length, provisional: missing.length - pending.length };
 }
 
 /** Scores a request synchronously. */
@@ -147,7 +175,7 @@ export function scoreText(model: ElectraModel, tokenizer: WordPieceTokenizer, te
   assertDiscriminator(model);
   const content = windowContent(model, options);
   const layout = layoutText(tokenizer, text, content);
-  return scoreSync(model, tokenizer, { layout, content, cache: new WindowCache(Number.MAX_SAFE_INTEGER), modelKey: '', batchSize: options.batchSize }).tokens;
+  return scoreSync(model, tokenizer, { layout, content, cache: new LogitsCache(Number.MAX_SAFE_INTEGER), modelKey: '', batchSize: options.batchSize }).tokens;
 }
 
 /** Discriminator logits of equal-length windows ([CLS] … [SEP]), one array per window. */

@@ -8,7 +8,7 @@ import { UserError } from '../errors';
 import { assertDiscriminator, scoreAsync, windowContent } from '../inference/heatmap';
 import { layoutText, type DocumentLayout } from '../inference/layout';
 import { generatorTopK, tokenAt } from '../inference/predictions';
-import { WindowCache } from '../inference/window-cache';
+import { LogitsCache } from '../inference/logits-cache';
 import type { WordPieceTokenizer } from '../tokenizer';
 import type { CheckpointCache } from './checkpoints';
 
@@ -18,7 +18,9 @@ import type { CheckpointCache } from './checkpoints';
  * so an edit runs only the windows it touched through the model.
  */
 export class HeatmapService {
-  private readonly windows = new WindowCache();
+  private readonly windows = new LogitsCache();
+  /** Each chunk's last exact scores: what its tokens show while an edit next to it is re-scored. */
+  private readonly chunks = new LogitsCache();
   private readonly layouts = new Map<string, { version: number; tokenizer: WordPieceTokenizer; content: number; layout: DocumentLayout }>();
   /** A loaded checkpoint object is one set of weights: a reload (file changed) gets a new key. */
   private readonly modelKeys = new WeakMap<LoadedCheckpoint, string>();
@@ -39,8 +41,12 @@ export class HeatmapService {
     const range = params.range ? { start: Math.max(0, params.range.start), end: Math.min(length, params.range.end) } : { start: 0, end: length };
     const outcome = await scoreAsync(checkpoint.model, checkpoint.tokenizer, {
       layout, content, range: params.range ? range : undefined, cache: this.windows, modelKey: this.modelKey(checkpoint),
+      chunks: this.chunks, provisional: params.provisional,
     }, cancelled);
-    return { uri: params.uri, version: params.version, tokens: outcome.tokens, range, elapsedMs: performance.now() - started, windows: outcome.windows, windowsScored: outcome.windowsScored };
+    return {
+      uri: params.uri, version: params.version, tokens: outcome.tokens, range, elapsedMs: performance.now() - started,
+      windows: outcome.windows, windowsScored: outcome.windowsScored, provisional: outcome.provisional,
+    };
   }
 
   async predictions(doc: TextDocument, params: TokenPredictionsParams, cancelled: () => boolean): Promise<TokenPredictionsResult> {
@@ -53,7 +59,7 @@ export class HeatmapService {
     if (index < 0) return { reason: 'no token at this position' };
     const span = { start: layout.starts[index], end: layout.ends[index] };
     const scored = await scoreAsync(checkpoint.model, checkpoint.tokenizer, {
-      layout, content, range: span, cache: this.windows, modelKey: this.modelKey(checkpoint),
+      layout, content, range: span, cache: this.windows, modelKey: this.modelKey(checkpoint), chunks: this.chunks,
     }, cancelled);
     const token = scored.tokens.find((t) => t.start === span.start && t.end === span.end);
     if (!checkpoint.model.generator) {

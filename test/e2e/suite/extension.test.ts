@@ -57,7 +57,7 @@ export function registerExtensionTests(mocha: Mocha): void {
     const uri = vscode.Uri.file(workspaceFile('doc.md'));
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document);
-    const painted = nextPaint(api, uri, (p) => p.complete, 'the first heatmap');
+    const painted = nextPaint(api, uri, (p) => p.complete && !p.provisional, 'the first heatmap');
     await vscode.commands.executeCommand('electraLab.toggleHeatmap');
     const result = await painted;
     assert.equal(result.tokens.length, expected.tokens.length);
@@ -110,10 +110,16 @@ export function registerExtensionTests(mocha: Mocha): void {
     const line = Math.floor(document.lineCount / 2);
     editor.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.InCenter);
     const before = document.version;
-    const rescored = nextPaint(api, uri, (p) => p.version > before && p.complete, 'the re-score after the edit');
+    const quick = nextPaint(api, uri, (p) => p.version > before, 'the first paint after the edit');
+    const rescored = nextPaint(api, uri, (p) => p.version > before && p.complete && !p.provisional, 'the re-score after the edit');
     await editor.edit((b) => b.insert(document.lineAt(line).range.end, ' and some freshly typed words'));
-    const after = await rescored;
+    const [fast, after] = await Promise.all([quick, rescored]);
     assert.ok(after.windowsScored >= 1 && after.windowsScored <= 4, `${after.windowsScored} windows re-scored (${first.windowsScored} for the first scoring)`);
+    // What was typed is painted after its own chunk's window alone; the neighbours' windows follow.
+    assert.ok(fast.provisional, 'the first paint after the edit keeps the neighbours\' earlier scores');
+    assert.ok(fast.windowsScored < after.windowsScored, `first paint ran ${fast.windowsScored} windows, all of them ${after.windowsScored}`);
+    const typed = document.getText().indexOf('freshly typed words');
+    assert.ok(fast.tokens.some((t) => t.start >= typed && t.end <= typed + 19), 'the typed words are scored in the first paint');
   });
 
   add('a 10,000-line document is scored around the visible lines, and more as it scrolls', async () => {

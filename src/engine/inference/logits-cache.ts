@@ -1,10 +1,11 @@
 /**
- * Discriminator logits of recently scored windows, keyed by the checkpoint and the window's exact token
- * ids: a window whose tokens did not change is never run through the model again, whatever document or
- * version it came from. Least recently used windows go first once `capacity` is reached
- * (a window of 128 costs ~1 KB here: ids + logits).
+ * Discriminator logits keyed by the checkpoint and an exact token-id sequence. The heatmap keeps two: one
+ * by window (a window whose tokens did not change is never run through the model again, whatever document
+ * or version it came from) and one by chunk (a chunk's last exact scores, shown while its window runs
+ * again). Least recently used entries go first once `capacity` is reached (a window of 128 costs ~1 KB
+ * here: ids + logits).
  */
-export class WindowCache {
+export class LogitsCache {
   private readonly entries = new Map<string, { ids: Int32Array; logits: Float32Array }[]>();
   private count = 0;
 
@@ -24,10 +25,17 @@ export class WindowCache {
     return entry.logits;
   }
 
+  /** Stores (or replaces: a chunk's scores change with its context) the logits of `ids`. */
   set(model: string, ids: Int32Array, logits: Float32Array): void {
     const key = keyOf(model, ids);
     const bucket = this.entries.get(key) ?? [];
-    if (bucket.some((e) => sameIds(e.ids, ids))) return;
+    const known = bucket.find((e) => sameIds(e.ids, ids));
+    if (known) {
+      known.logits = logits;
+      this.entries.delete(key);
+      this.entries.set(key, bucket);
+      return;
+    }
     bucket.push({ ids, logits });
     this.entries.delete(key);
     this.entries.set(key, bucket);
@@ -39,7 +47,7 @@ export class WindowCache {
     }
   }
 
-  /** Drops a checkpoint's windows (its weights changed on disk or it was unloaded). */
+  /** Drops a checkpoint's entries (its weights changed on disk or it was unloaded). */
   forget(model: string): void {
     for (const [key, bucket] of this.entries) {
       if (key.startsWith(`${model}\n`)) {
