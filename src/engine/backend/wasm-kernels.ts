@@ -501,6 +501,19 @@ export function installGradientFixes(): void {
   gradientsInstalled = true;
 }
 
+/** Each stock kernel we replace, with its replacement (captured stock kernels only: after install). */
+function replacements(): [KernelConfig, (args: KernelArgs) => TensorInfo][] {
+  return [
+    [stockBatchMatMul!, fastBatchMatMul], [stockSum!, fastSum], [stockIdentity!, sharedIdentity],
+    [stockTranspose!, fastTranspose], [stockCast!, fastCast], [stockGather!, fastGather],
+  ];
+}
+
+function replaceKernel(config: KernelConfig): void {
+  tf.unregisterKernel(config.kernelName, config.backendName);
+  tf.registerKernel(config);
+}
+
 /**
  * Installs the wasm kernel fixes and the broadcast-safe BatchMatMul gradient. Idempotent; safe to call
  * before or after the wasm backend is initialised (each replacement keeps the stock setup function, which
@@ -517,18 +530,7 @@ export function installWasmKernelFixes(): void {
   if (!stockBatchMatMul || !stockSum || !stockTranspose || !stockIdentity || !stockCast || !stockGather) {
     throw new Error('tfjs-backend-wasm kernels are not registered (import @tensorflow/tfjs-backend-wasm first)');
   }
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ ...stockBatchMatMul, kernelFunc: fastBatchMatMul as KernelFunc });
-  tf.unregisterKernel('Sum', 'wasm');
-  tf.registerKernel({ ...stockSum, kernelFunc: fastSum as KernelFunc });
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({ ...stockIdentity, kernelFunc: sharedIdentity as KernelFunc });
-  tf.unregisterKernel('Transpose', 'wasm');
-  tf.registerKernel({ ...stockTranspose, kernelFunc: fastTranspose as KernelFunc });
-  tf.unregisterKernel('Cast', 'wasm');
-  tf.registerKernel({ ...stockCast, kernelFunc: fastCast as KernelFunc });
-  tf.unregisterKernel('GatherV2', 'wasm');
-  tf.registerKernel({ ...stockGather, kernelFunc: fastGather as KernelFunc });
+  for (const [stock, kernelFunc] of replacements()) replaceKernel({ ...stock, kernelFunc: kernelFunc as KernelFunc });
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as KernelFunc });
   }
@@ -538,24 +540,13 @@ export function installWasmKernelFixes(): void {
 }
 
 /**
- * Puts the stock BatchMatMul, Sum and Identity kernels back (benchmarks compare against them). UnsortedSegmentSum
+ * Puts the stock kernels back (benchmarks compare against them). UnsortedSegmentSum
  * stays: it is a missing kernel, not a faster one, and without it stock tfjs cannot train an embedding.
  * The gradient fix stays too (it is global and only affects broadcast shapes).
  */
 export function uninstallWasmKernelFixes(): void {
   if (!installed) return;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel(stockBatchMatMul!);
-  tf.unregisterKernel('Sum', 'wasm');
-  tf.registerKernel(stockSum!);
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel(stockIdentity!);
-  tf.unregisterKernel('Transpose', 'wasm');
-  tf.registerKernel(stockTranspose!);
-  tf.unregisterKernel('Cast', 'wasm');
-  tf.registerKernel(stockCast!);
-  tf.unregisterKernel('GatherV2', 'wasm');
-  tf.registerKernel(stockGather!);
+  for (const [stock] of replacements()) replaceKernel(stock);
   setFusedOpsEnabled(false);
   installed = false;
 }

@@ -91,6 +91,25 @@ const interleave = (unroll: number, stages: Stage[]): Code =>
   stages.flatMap((stage) => Array.from({ length: unroll }, (_, k) => stage(k)).flat());
 
 /**
+ * f32x4 constants for a kernel body: `K(c)` names a V128 local holding c in every lane (one local per
+ * distinct value); `hoisted` sets them, to be placed before the loops that use them.
+ */
+function constantPool(newLocal: () => number): { K: (c: number) => Code; hoisted: Code[] } {
+  const constants = new Map<number, number>();
+  const hoisted: Code[] = [];
+  const K = (c: number): Code => {
+    const key = Math.fround(c);
+    if (!constants.has(key)) {
+      const l = newLocal();
+      constants.set(key, l);
+      hoisted.push(set(l, f32x4.const(key)));
+    }
+    return get(constants.get(key)!);
+  };
+  return { K, hoisted };
+}
+
+/**
  * Builds an elementwise kernel over n elements: `build` allocates its locals and returns the `stages` that
  * load lane group k of the block at element i, compute, and store (constants through `K`, hoisted out of
  * the loops), plus optional `setup` code run once before the loops.
@@ -105,17 +124,7 @@ function elementwise(
     const i = local(I32);
     const nMain = local(I32);
     const nVec = local(I32);
-    const constants = new Map<number, number>();
-    const hoisted: Code[] = [];
-    const K = (c: number): Code => {
-      const key = Math.fround(c);
-      if (!constants.has(key)) {
-        const l = local(V128);
-        constants.set(key, l);
-        hoisted.push(set(l, f32x4.const(key)));
-      }
-      return get(constants.get(key)!);
-    };
+    const { K, hoisted } = constantPool(() => local(V128));
     const { setup, stages } = build({ local: () => local(V128), group: () => Array.from({ length: UNROLL }, () => local(V128)), K, i });
     // Generate the loops first: that is when the stages ask K for their constants.
     const loops = [
@@ -219,17 +228,7 @@ function rowKernel(
   return fn(name, params, (local) => {
     const [r, v, row, V16, V4] = Array.from({ length: 5 }, () => local(I32));
     const valid = local(V128);
-    const constants = new Map<number, number>();
-    const hoisted: Code[] = [];
-    const K = (c: number): Code => {
-      const key = Math.fround(c);
-      if (!constants.has(key)) {
-        const l = local(V128);
-        constants.set(key, l);
-        hoisted.push(set(l, f32x4.const(key)));
-      }
-      return get(constants.get(key)!);
-    };
+    const { K, hoisted } = constantPool(() => local(V128));
     const parts = build({ local, group: () => Array.from({ length: unroll }, () => local(V128)), K, r, v, row, valid });
     const loops = forRange(r, i32.const(0), get(rowsParam), i32.const(1),
       set(row, at(get(xParam), i32.mul(get(r), get(VParam)))),
