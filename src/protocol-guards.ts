@@ -140,6 +140,8 @@ export function parseLabToWebview(x: unknown): LabToWebview | undefined {
       return isStr(x.runDir, LIMITS.path) && isArr(x.samples, LIMITS.runSamples, isRunSample) && sampleTokenCount(x.samples) <= LIMITS.tokens
         ? (x as LabToWebview)
         : undefined;
+    case 'threshold':
+      return isProb(x.threshold) ? { type: 'threshold', threshold: x.threshold } : undefined;
     case 'busy':
     case 'error':
       return isStr(x.message, LIMITS.message) ? (x as LabToWebview) : undefined;
@@ -163,6 +165,8 @@ export function parseLabFromWebview(x: unknown): LabFromWebview | undefined {
       return isStr(x.uri, LIMITS.path) && isRange(x.start, x.end)
         ? { type: 'reveal', uri: x.uri, start: x.start as number, end: x.end as number }
         : undefined;
+    case 'setThreshold':
+      return isProb(x.threshold) ? { type: 'setThreshold', threshold: x.threshold } : undefined;
     default:
       return undefined;
   }

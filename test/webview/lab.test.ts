@@ -69,6 +69,50 @@ describe('lab page', () => {
     }
   });
 
+  it('takes the threshold the host sends (the setting) and posts nothing back', async () => {
+    const p = await h.open('lab');
+    await p.send(lab.corruption);
+    await p.clearPosted();
+    await p.send({ type: 'threshold', threshold: 0.3 });
+    assert.equal(await p.page.$eval('input.slider', (e) => (e as HTMLInputElement).value), '0.3');
+    assert.equal(await p.page.textContent('output.slider-value'), '0.30');
+    assert.deepEqual(await shownCounts(p, 'corruption'), counts(lab.corruption.result.tokens, 0.3));
+    await p.send({ type: 'threshold', threshold: 0.3 });
+    assert.deepEqual(await p.posted(), []);
+    await p.reload();
+    assert.equal(await p.page.$eval('input.slider', (e) => (e as HTMLInputElement).value), '0.3', 'kept in the page state');
+  });
+
+  it('posts the threshold the user settles on, once per key press or drag, never the one the host sent', async () => {
+    const p = await h.open('lab');
+    await p.send(lab.corruption);
+    await p.send({ type: 'threshold', threshold: 0.5 });
+    await p.clearPosted();
+    await p.page.focus('input.slider');
+    await p.page.keyboard.press('ArrowRight');
+    assert.deepEqual(await p.posted(), [{ type: 'setThreshold', threshold: 0.51 }]);
+    assert.deepEqual(await shownCounts(p, 'corruption'), counts(lab.corruption.result.tokens, 0.51));
+
+    // A drag: many moves recount as they go, the release posts one value.
+    await p.clearPosted();
+    const box = (await p.page.locator('input.slider').boundingBox())!;
+    const y = box.y + box.height / 2;
+    await p.page.mouse.move(box.x + box.width * 0.2, y);
+    await p.page.mouse.down();
+    for (const f of [0.3, 0.5, 0.7, 0.85]) await p.page.mouse.move(box.x + box.width * f, y);
+    await p.page.mouse.up();
+    const dragged = Number(await p.page.$eval('input.slider', (e) => (e as HTMLInputElement).value));
+    assert.ok(dragged > 0.7, `dragged to ${dragged}`);
+    assert.deepEqual(await p.posted(), [{ type: 'setThreshold', threshold: dragged }]);
+    assert.deepEqual(await shownCounts(p, 'corruption'), counts(lab.corruption.result.tokens, dragged));
+
+    // The host's answer with the value it wrote, and a settle on that same value: nothing goes back.
+    await p.clearPosted();
+    await p.send({ type: 'threshold', threshold: dragged });
+    await p.page.$eval('input.slider', (input) => input.dispatchEvent(new Event('change', { bubbles: true })));
+    assert.deepEqual(await p.posted(), []);
+  });
+
   it('posts resample with a new seed, and reveal for a clicked or Enter-activated token', async () => {
     const p = await h.open('lab');
     await p.send(lab.corruption);
@@ -210,6 +254,7 @@ describe('lab page', () => {
       { type: 'runSamples', runDir: 3, samples: [] },
       { type: 'error', message: 'x'.repeat(20_000) },
       { type: 'launchMissiles' },
+      { type: 'threshold', threshold: 1.5 },
     ];
     for (const m of hostile) await p.send(m);
     assert.equal(await p.page.$$eval('img, script:not([src])', (e) => e.length), 0, 'no injected elements');

@@ -3,10 +3,11 @@ import * as vscode from 'vscode';
 import { corruptSample, heatmapScores, type LabFromWebview, type LabToWebview, type TextSource } from '../../protocol';
 import { parseLabFromWebview } from '../../protocol-guards';
 import type { EngineContext } from '../context';
-import { readSettings } from '../config';
+import { readSettings, writeHeatmapThreshold } from '../config';
 import { listRunFolders, readSamples } from '../run-folders';
 import { oneLine, type PanelKind } from './panel-host';
 import { SinglePanel, type PageMessage } from './single-panel';
+import { ThresholdSync } from './threshold-sync';
 
 export const LAB_PANEL: PanelKind<LabFromWebview> = { viewType: 'electraLab.lab', title: 'ELECTRA Lab', page: 'lab', parse: parseLabFromWebview };
 
@@ -18,9 +19,17 @@ export class LabPanel extends SinglePanel<LabToWebview, LabFromWebview> {
   /** The passage the panel shows: kept so Resample works after focus moved into the panel. */
   private source: { uri: vscode.Uri; start: number; end: number } | undefined;
   private seed = 1;
+  /** The page's threshold slider is the setting electraLab.heatmap.threshold, both ways. */
+  private readonly threshold = new ThresholdSync(
+    { read: () => readSettings().heatmap.threshold, write: writeHeatmapThreshold },
+    (threshold) => this.post({ type: 'threshold', threshold }),
+  );
 
   constructor(extension: vscode.ExtensionContext, engine: EngineContext) {
     super(extension, engine, LAB_PANEL);
+    this.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('electraLab.heatmap.threshold')) this.threshold.settingChanged();
+    }));
   }
 
   /** Opens (or reveals) the panel on the active editor's selection, or its whole text when nothing is selected. */
@@ -39,6 +48,7 @@ export class LabPanel extends SinglePanel<LabToWebview, LabFromWebview> {
   }
 
   protected onPageReady(): Promise<void> {
+    this.threshold.pageReady();
     return this.refresh();
   }
 
@@ -53,6 +63,10 @@ export class LabPanel extends SinglePanel<LabToWebview, LabFromWebview> {
         return this.sendRunSamples(message.runDir);
       case 'reveal':
         return this.reveal(message.uri, message.start, message.end);
+      case 'setThreshold':
+        return this.threshold.pageSet(message.threshold).catch((e: unknown) => {
+          this.post({ type: 'error', message: `Could not save the threshold to the setting electraLab.heatmap.threshold: ${oneLine(e)}` });
+        });
     }
   }
 
