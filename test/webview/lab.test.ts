@@ -154,6 +154,78 @@ describe('lab page', () => {
     assert.deepEqual(await p.posted(), [{ type: 'reveal', uri: lab.heatmap.source.uri, start: t10.start, end: t10.end }]);
   });
 
+  it('heatmap tokens are one tab stop; arrows move, the focused token is named and tipped as on hover, Enter reveals', async () => {
+    const p = await h.open('lab');
+    await p.send(lab.heatmap);
+    await p.page.click('#tab-heatmap');
+    const tokens = lab.heatmap.tokens;
+    const fmt = (x: number, d: number) => (Number.isInteger(x) ? String(x) : x.toFixed(d));
+    const tipFor = (i: number) => `P(replaced) ${fmt(tokens[i].p, 3)} · logit ${fmt(tokens[i].logit, 2)}`;
+    const focused = () => p.page.evaluate(() => {
+      const a = document.activeElement as HTMLElement;
+      const tip = document.querySelector('.heat-tip') as HTMLElement;
+      return { i: a.dataset.i === undefined ? -1 : Number(a.dataset.i), role: a.getAttribute('role'), label: a.getAttribute('aria-label'), top: a.getBoundingClientRect().top,
+        tip: tip.hidden ? null : tip.textContent, stops: document.querySelectorAll('pre.heat-text [tabindex]').length };
+    });
+
+    // One tab stop: from the Refresh button, Tab lands on the first token; Tab again leaves the heatmap.
+    await p.page.focus('#view-heatmap vscode-button');
+    await p.page.keyboard.press('Tab');
+    let f = await focused();
+    assert.equal(f.i, 0);
+    assert.equal(f.stops, 1, 'only the current token is focusable');
+    assert.equal(f.role, 'button');
+    assert.equal(f.label, `${lab.heatmap.text.slice(tokens[0].start, tokens[0].end)}, P(replaced) ${fmt(tokens[0].p, 2)}${tokens[0].p > 0.5 ? ', above the threshold' : ''}`);
+    assert.equal(f.tip, tipFor(0));
+    await p.page.keyboard.press('Tab');
+    assert.equal((await focused()).i, -1, 'Tab leaves the heatmap');
+    assert.equal((await focused()).tip, null);
+    await p.page.keyboard.press('Shift+Tab');
+    assert.equal((await focused()).i, 0);
+
+    for (let k = 0; k < 3; k++) await p.page.keyboard.press('ArrowRight');
+    await p.page.keyboard.press('ArrowLeft');
+    f = await focused();
+    assert.equal(f.i, 2);
+    assert.equal(f.stops, 1);
+    assert.match(f.label!, new RegExp(`P\\(replaced\\) ${fmt(tokens[2].p, 2)}`));
+    assert.equal(f.tip, tipFor(2), 'the same tip as hovering it');
+    assert.equal(await p.page.$$eval('pre.heat-text [role], pre.heat-text [aria-label]', (e) => e.length), 1, 'the token left is plain text again');
+
+    // Down: a token on the next line; Up: back on the first line.
+    const before = f;
+    await p.page.keyboard.press('ArrowDown');
+    const down = await focused();
+    assert.ok(down.i > before.i && down.top > before.top, `down from ${before.i} to ${down.i}`);
+    await p.page.keyboard.press('ArrowUp');
+    assert.equal((await focused()).top, before.top);
+    await p.page.keyboard.press('End');
+    assert.equal((await focused()).i, tokens.length - 1);
+    await p.page.keyboard.press('Home');
+    assert.equal((await focused()).i, 0);
+
+    // Enter and Space reveal, as a click does.
+    await p.page.keyboard.press('ArrowRight');
+    await p.clearPosted();
+    await p.page.keyboard.press('Enter');
+    await p.page.keyboard.press(' ');
+    const reveal1 = { type: 'reveal', uri: lab.heatmap.source.uri, start: tokens[1].start, end: tokens[1].end };
+    assert.deepEqual(await p.posted(), [reveal1, reveal1]);
+
+    // Escape hides the tip; hovering another token shows its own, the same way.
+    await p.page.keyboard.press('Escape');
+    assert.equal((await focused()).tip, null);
+    await p.page.hover('pre.heat-text span[data-i="5"]');
+    assert.equal((await focused()).tip, tipFor(5));
+
+    // The threshold changes the focused token's name; a new heatmap keeps one stop, at the same place.
+    await setThreshold(p, 0.99);
+    assert.doesNotMatch((await focused()).label!, /above the threshold/);
+    await p.send(lab.heatmap);
+    assert.equal(await p.page.$$eval('pre.heat-text [tabindex]', (e) => e.map((s) => (s as HTMLElement).dataset.i)).then((x) => x.join()), '1');
+    assert.deepEqual(await p.problems(), []);
+  });
+
   it('renders a 5,000-token file in under a second', async () => {
     const p = await h.open('lab');
     await p.page.click('#tab-heatmap');
