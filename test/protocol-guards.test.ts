@@ -50,6 +50,16 @@ describe('protocol guards', () => {
     assert.equal(parseEvalToWebview({ type: 'progress', checkpoint: 'c', done: 1 }), undefined);
   });
 
+  it('know message types by their own names only, not by what every object inherits', () => {
+    const parsers = [parseLabToWebview, parseLabFromWebview, parseRunsToWebview, parseRunsFromWebview, parseEvalToWebview, parseEvalFromWebview];
+    for (const parse of parsers) {
+      for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', '', 3, undefined]) {
+        assert.equal(parse({ type }), undefined, `${parse.name} ${String(type)}`);
+      }
+      assert.equal(parse(JSON.parse('{"type":"__proto__","__proto__":{"type":"ready"}}')), undefined);
+    }
+  });
+
   it('rebuild messages from the page with only the known fields', () => {
     assert.deepEqual(parseLabFromWebview({ type: 'resample', seed: 4, evil: true }), { type: 'resample', seed: 4 });
     assert.deepEqual(parseLabFromWebview({ type: 'reveal', uri: 'file:///a', start: 1, end: 3 }), { type: 'reveal', uri: 'file:///a', start: 1, end: 3 });
