@@ -78,6 +78,25 @@ function isArr<T>(x: unknown, max: number, each: (v: unknown) => v is T): x is T
 }
 const str = (max: number) => (x: unknown): x is string => isStr(x, max);
 
+/**
+ * A parser from one check per message type. The table must name every `type` of the union, so a message
+ * added to src/protocol.ts without a check here fails to compile instead of being refused at run time.
+ * A check returns the message (the object itself once every field is checked, or a copy with only the known
+ * fields when it comes from a page) or undefined.
+ */
+type ChecksByType<M extends { type: string }> = { [K in M['type']]: (x: Obj) => M | undefined };
+function byType<M extends { type: string }>(checks: ChecksByType<M>): (x: unknown) => M | undefined {
+  return (x) => {
+    // Own keys only: `type: 'toString'` must not find Object.prototype's.
+    if (!isObj(x) || typeof x.type !== 'string' || !Object.hasOwn(checks, x.type)) return undefined;
+    return checks[x.type as M['type']](x);
+  };
+}
+/** A check that passes the object itself on when every field it has to have is right. */
+function when<M>(ok: (x: Obj) => boolean): (x: Obj) => M | undefined {
+  return (x) => (ok(x) ? (x as M) : undefined);
+}
+
 function isRange(start: unknown, end: unknown): boolean {
   return isInt(start) && isInt(end) && (start as number) <= (end as number);
 }
@@ -114,6 +133,11 @@ function isRunSample(x: unknown): x is RunSample {
   return isObj(x) && isInt(x.step) && isInt(x.row) && isArr(x.tokens, LIMITS.tokens, isCorruptionToken);
 }
 
+/** busy and error messages: one bounded line of text. */
+function hasMessage(x: Obj): boolean {
+  return isStr(x.message, LIMITS.message);
+}
+
 /** Total tokens across a message's samples, so many small arrays cannot add up past the token bound. */
 function sampleTokenCount(samples: RunSample[]): number {
   let n = 0;
@@ -121,52 +145,32 @@ function sampleTokenCount(samples: RunSample[]): number {
   return n;
 }
 
-export function parseLabToWebview(x: unknown): LabToWebview | undefined {
-  if (!isObj(x)) return undefined;
-  switch (x.type) {
-    case 'corruption':
-      return isTextSource(x.source) && isStr(x.checkpoint, LIMITS.path) && isInt(x.seed) && isCorruptResult(x.result)
-        ? (x as LabToWebview)
-        : undefined;
-    case 'heatmap': {
-      if (!isTextSource(x.source) || !isStr(x.checkpoint, LIMITS.path) || !isStr(x.text, LIMITS.text)) return undefined;
-      if (!isArr(x.tokens, LIMITS.tokens, isHeatmapToken)) return undefined;
-      // Spans index the text; one past its end would render text that is not there.
-      const n = x.text.length;
-      for (const t of x.tokens) if (t.end > n) return undefined;
-      return x as LabToWebview;
-    }
-    case 'runSamples':
-      return isStr(x.runDir, LIMITS.path) && isArr(x.samples, LIMITS.runSamples, isRunSample) && sampleTokenCount(x.samples) <= LIMITS.tokens
-        ? (x as LabToWebview)
-        : undefined;
-    case 'busy':
-    case 'error':
-      return isStr(x.message, LIMITS.message) ? (x as LabToWebview) : undefined;
-    default:
-      return undefined;
-  }
-}
+export const parseLabToWebview = byType<LabToWebview>({
+  corruption: when((x) => isTextSource(x.source) && isStr(x.checkpoint, LIMITS.path) && isInt(x.seed) && isCorruptResult(x.result)),
+  heatmap: when((x) => {
+    if (!isTextSource(x.source) || !isStr(x.checkpoint, LIMITS.path) || !isStr(x.text, LIMITS.text)) return false;
+    if (!isArr(x.tokens, LIMITS.tokens, isHeatmapToken)) return false;
+    // Spans index the text; one past its end would render text that is not there.
+    const n = x.text.length;
+    return x.tokens.every((t) => t.end <= n);
+  }),
+  runSamples: when((x) => isStr(x.runDir, LIMITS.path) && isArr(x.samples, LIMITS.runSamples, isRunSample) && sampleTokenCount(x.samples) <= LIMITS.tokens),
+  threshold: when((x) => isProb(x.threshold)),
+  busy: when(hasMessage),
+  error: when(hasMessage),
+});
 
-export function parseLabFromWebview(x: unknown): LabFromWebview | undefined {
-  if (!isObj(x)) return undefined;
-  switch (x.type) {
-    case 'ready':
-    case 'refreshHeatmap':
-      return { type: x.type };
-    case 'resample':
-      return isInt(x.seed) ? { type: 'resample', seed: x.seed } : undefined;
-    case 'loadRunSamples':
-      if (!optional(x.runDir, str(LIMITS.path))) return undefined;
-      return x.runDir === undefined ? { type: 'loadRunSamples' } : { type: 'loadRunSamples', runDir: x.runDir as string };
-    case 'reveal':
-      return isStr(x.uri, LIMITS.path) && isRange(x.start, x.end)
-        ? { type: 'reveal', uri: x.uri, start: x.start as number, end: x.end as number }
-        : undefined;
-    default:
-      return undefined;
-  }
-}
+export const parseLabFromWebview = byType<LabFromWebview>({
+  ready: () => ({ type: 'ready' }),
+  refreshHeatmap: () => ({ type: 'refreshHeatmap' }),
+  resample: (x) => (isInt(x.seed) ? { type: 'resample', seed: x.seed } : undefined),
+  loadRunSamples: (x) => {
+    if (!optional(x.runDir, str(LIMITS.path))) return undefined;
+    return x.runDir === undefined ? { type: 'loadRunSamples' } : { type: 'loadRunSamples', runDir: x.runDir as string };
+  },
+  reveal: (x) => (isStr(x.uri, LIMITS.path) && isRange(x.start, x.end) ? { type: 'reveal', uri: x.uri, start: x.start as number, end: x.end as number } : undefined),
+  setThreshold: (x) => (isProb(x.threshold) ? { type: 'setThreshold', threshold: x.threshold } : undefined),
+});
 
 /** run.json is free-form: JSON values only, bounded in keys, depth and string length. */
 function isJsonValue(x: unknown, depth: number): boolean {
@@ -201,35 +205,17 @@ function isMetricRecord(x: unknown): x is MetricRecord {
   return isNumberRecord(x, LIMITS.metricKeys) && isInt(x.step);
 }
 
-export function parseRunsToWebview(x: unknown): RunsToWebview | undefined {
-  if (!isObj(x)) return undefined;
-  switch (x.type) {
-    case 'runs':
-      return isArr(x.runs, LIMITS.runs, isRunSummary) && (x.select === undefined || isArr(x.select, LIMITS.runs, str(LIMITS.path))) ? (x as RunsToWebview) : undefined;
-    case 'metrics':
-      return isStr(x.runDir, LIMITS.path) && isBool(x.reset) && isArr(x.records, LIMITS.metricRecords, isMetricRecord)
-        ? (x as RunsToWebview)
-        : undefined;
-    case 'error':
-      return isStr(x.message, LIMITS.message) ? (x as RunsToWebview) : undefined;
-    default:
-      return undefined;
-  }
-}
+export const parseRunsToWebview = byType<RunsToWebview>({
+  runs: when((x) => isArr(x.runs, LIMITS.runs, isRunSummary) && (x.select === undefined || isArr(x.select, LIMITS.runs, str(LIMITS.path)))),
+  metrics: when((x) => isStr(x.runDir, LIMITS.path) && isBool(x.reset) && isArr(x.records, LIMITS.metricRecords, isMetricRecord)),
+  error: when(hasMessage),
+});
 
-export function parseRunsFromWebview(x: unknown): RunsFromWebview | undefined {
-  if (!isObj(x)) return undefined;
-  switch (x.type) {
-    case 'ready':
-      return { type: 'ready' };
-    case 'select':
-      return isArr(x.runDirs, LIMITS.runs, str(LIMITS.path)) ? { type: 'select', runDirs: [...x.runDirs] } : undefined;
-    case 'openConfig':
-      return isStr(x.runDir, LIMITS.path) ? { type: 'openConfig', runDir: x.runDir } : undefined;
-    default:
-      return undefined;
-  }
-}
+export const parseRunsFromWebview = byType<RunsFromWebview>({
+  ready: () => ({ type: 'ready' }),
+  select: (x) => (isArr(x.runDirs, LIMITS.runs, str(LIMITS.path)) ? { type: 'select', runDirs: [...x.runDirs] } : undefined),
+  openConfig: (x) => (isStr(x.runDir, LIMITS.path) ? { type: 'openConfig', runDir: x.runDir } : undefined),
+});
 
 function isCheckpointRef(x: unknown): x is CheckpointRef {
   return isObj(x) && isStr(x.dir, LIMITS.path) && isStr(x.run, LIMITS.name) && isInt(x.step);
@@ -257,43 +243,25 @@ function isCheckpointEvaluation(x: unknown): x is CheckpointEvaluation {
   );
 }
 
-export function parseEvalToWebview(x: unknown): EvalToWebview | undefined {
-  if (!isObj(x)) return undefined;
-  switch (x.type) {
-    case 'checkpoints':
-      return isArr(x.checkpoints, LIMITS.checkpoints, isCheckpointRef) ? (x as EvalToWebview) : undefined;
-    case 'progress':
-      return isStr(x.checkpoint, LIMITS.path) && isInt(x.done) && isInt(x.total) ? (x as EvalToWebview) : undefined;
-    case 'result':
-      return isCheckpointEvaluation(x.evaluation) ? (x as EvalToWebview) : undefined;
-    case 'failed':
-      return isStr(x.checkpoint, LIMITS.path) && isStr(x.message, LIMITS.message) ? (x as EvalToWebview) : undefined;
-    case 'idle':
-      return { type: 'idle' };
-    default:
-      return undefined;
-  }
-}
+export const parseEvalToWebview = byType<EvalToWebview>({
+  checkpoints: when((x) => isArr(x.checkpoints, LIMITS.checkpoints, isCheckpointRef)),
+  progress: when((x) => isStr(x.checkpoint, LIMITS.path) && isInt(x.done) && isInt(x.total)),
+  result: when((x) => isCheckpointEvaluation(x.evaluation)),
+  failed: when((x) => isStr(x.checkpoint, LIMITS.path) && isStr(x.message, LIMITS.message)),
+  idle: () => ({ type: 'idle' }),
+});
 
-export function parseEvalFromWebview(x: unknown): EvalFromWebview | undefined {
-  if (!isObj(x)) return undefined;
-  switch (x.type) {
-    case 'ready':
-    case 'cancel':
-      return { type: x.type };
-    case 'evaluate': {
-      if (!isArr(x.checkpoints, LIMITS.checkpoints, str(LIMITS.path)) || !isSplit(x.split)) return undefined;
-      if (!optional(x.corpus, (v): v is string[] => isArr(v, LIMITS.corpus, str(LIMITS.path))) || !optional(x.force, isBool)) return undefined;
-      const out: EvalFromWebview = { type: 'evaluate', checkpoints: [...x.checkpoints], split: x.split };
-      if (x.corpus !== undefined) out.corpus = [...(x.corpus as string[])];
-      if (x.force !== undefined) out.force = x.force as boolean;
-      return out;
-    }
-    case 'export':
-      return x.format === 'csv' || x.format === 'json' ? { type: 'export', format: x.format } : undefined;
-    case 'reveal':
-      return isStr(x.checkpoint, LIMITS.path) ? { type: 'reveal', checkpoint: x.checkpoint } : undefined;
-    default:
-      return undefined;
-  }
-}
+export const parseEvalFromWebview = byType<EvalFromWebview>({
+  ready: () => ({ type: 'ready' }),
+  cancel: () => ({ type: 'cancel' }),
+  evaluate: (x) => {
+    if (!isArr(x.checkpoints, LIMITS.checkpoints, str(LIMITS.path)) || !isSplit(x.split)) return undefined;
+    if (!optional(x.corpus, (v): v is string[] => isArr(v, LIMITS.corpus, str(LIMITS.path))) || !optional(x.force, isBool)) return undefined;
+    const out: EvalFromWebview = { type: 'evaluate', checkpoints: [...x.checkpoints], split: x.split };
+    if (x.corpus !== undefined) out.corpus = [...(x.corpus as string[])];
+    if (x.force !== undefined) out.force = x.force as boolean;
+    return out;
+  },
+  export: (x) => (x.format === 'csv' || x.format === 'json' ? { type: 'export', format: x.format } : undefined),
+  reveal: (x) => (isStr(x.checkpoint, LIMITS.path) ? { type: 'reveal', checkpoint: x.checkpoint } : undefined),
+});

@@ -237,6 +237,8 @@ export type LabToWebview =
   | { type: 'corruption'; source: TextSource; checkpoint: string; seed: number; result: CorruptResult }
   | { type: 'heatmap'; source: TextSource; checkpoint: string; text: string; tokens: HeatmapToken[] }
   | { type: 'runSamples'; runDir: string; samples: RunSample[] }
+  /** The setting electraLab.heatmap.threshold, in [0, 1]: after `ready`, and whenever the setting changes. */
+  | { type: 'threshold'; threshold: number }
   | { type: 'busy'; message: string }
   | { type: 'error'; message: string };
 export type LabFromWebview =
@@ -248,7 +250,9 @@ export type LabFromWebview =
   /** Step through a run's logged samples (the newest run when absent). */
   | { type: 'loadRunSamples'; runDir?: string }
   /** Reveal and select a character range in its editor. */
-  | { type: 'reveal'; uri: string; start: number; end: number };
+  | { type: 'reveal'; uri: string; start: number; end: number }
+  /** The user set the threshold slider (in [0, 1]): the host writes it to electraLab.heatmap.threshold. */
+  | { type: 'setThreshold'; threshold: number };
 
 /** Runs dashboard: curves from metrics.jsonl, live while a run trains. */
 export interface RunSummary {

@@ -14,7 +14,7 @@ const read = (name: string) => JSON.parse(fs.readFileSync(path.join(fixtures, na
 describe('protocol guards', () => {
   it('accept the recorded messages of all three panels', () => {
     const lab = read('lab.json');
-    for (const m of [lab.corruption, lab.heatmap, lab.runSamples, { type: 'busy', message: 'x' }, { type: 'error', message: 'y' }]) assert.deepEqual(parseLabToWebview(m), m);
+    for (const m of [lab.corruption, lab.heatmap, lab.runSamples, { type: 'threshold', threshold: 0.7 }, { type: 'busy', message: 'x' }, { type: 'error', message: 'y' }]) assert.deepEqual(parseLabToWebview(m), m);
     const runs = read('runs.json');
     for (const m of [runs.runs, ...runs.metrics]) assert.deepEqual(parseRunsToWebview(m), m);
     const ev = read('eval.json');
@@ -37,6 +37,11 @@ describe('protocol guards', () => {
       { ...lab.heatmap, tokens: [{ ...lab.heatmap.tokens[0], text: 'x'.repeat(1_001) }] },
       { type: 'runSamples', runDir: 'r', samples: new Array(3).fill({ step: 1, row: 0, tokens: new Array(70_000).fill(t0) }) },
       { type: 'error', message: 'x'.repeat(10_001) },
+      { type: 'threshold' },
+      { type: 'threshold', threshold: '0.5' },
+      { type: 'threshold', threshold: NaN },
+      { type: 'threshold', threshold: 1.01 },
+      { type: 'threshold', threshold: -0.1 },
     ];
     for (const m of bad) assert.equal(parseLabToWebview(m), undefined, JSON.stringify(m)?.slice(0, 120));
     assert.equal(parseRunsToWebview({ type: 'metrics', runDir: 'r', records: [{ step: 1, loss: NaN }], reset: true }), undefined);
@@ -45,11 +50,24 @@ describe('protocol guards', () => {
     assert.equal(parseEvalToWebview({ type: 'progress', checkpoint: 'c', done: 1 }), undefined);
   });
 
+  it('know message types by their own names only, not by what every object inherits', () => {
+    const parsers = [parseLabToWebview, parseLabFromWebview, parseRunsToWebview, parseRunsFromWebview, parseEvalToWebview, parseEvalFromWebview];
+    for (const parse of parsers) {
+      for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', '', 3, undefined]) {
+        assert.equal(parse({ type }), undefined, `${parse.name} ${String(type)}`);
+      }
+      assert.equal(parse(JSON.parse('{"type":"__proto__","__proto__":{"type":"ready"}}')), undefined);
+    }
+  });
+
   it('rebuild messages from the page with only the known fields', () => {
     assert.deepEqual(parseLabFromWebview({ type: 'resample', seed: 4, evil: true }), { type: 'resample', seed: 4 });
     assert.deepEqual(parseLabFromWebview({ type: 'reveal', uri: 'file:///a', start: 1, end: 3 }), { type: 'reveal', uri: 'file:///a', start: 1, end: 3 });
     assert.equal(parseLabFromWebview({ type: 'reveal', uri: 'file:///a', start: 3, end: 1 }), undefined);
     assert.deepEqual(parseLabFromWebview({ type: 'loadRunSamples' }), { type: 'loadRunSamples' });
+    assert.deepEqual(parseLabFromWebview({ type: 'setThreshold', threshold: 0.35, extra: 1 }), { type: 'setThreshold', threshold: 0.35 });
+    assert.deepEqual(parseLabFromWebview({ type: 'setThreshold', threshold: 0 }), { type: 'setThreshold', threshold: 0 });
+    for (const threshold of [undefined, '0.3', Infinity, -0.01, 1.5]) assert.equal(parseLabFromWebview({ type: 'setThreshold', threshold }), undefined, String(threshold));
     assert.deepEqual(parseRunsFromWebview({ type: 'select', runDirs: ['a', 'b'] }), { type: 'select', runDirs: ['a', 'b'] });
     assert.equal(parseRunsFromWebview({ type: 'select', runDirs: [1] }), undefined);
     assert.deepEqual(parseEvalFromWebview({ type: 'evaluate', checkpoints: ['c'], split: 'all', force: true }), { type: 'evaluate', checkpoints: ['c'], split: 'all', force: true });

@@ -69,6 +69,50 @@ describe('lab page', () => {
     }
   });
 
+  it('takes the threshold the host sends (the setting) and posts nothing back', async () => {
+    const p = await h.open('lab');
+    await p.send(lab.corruption);
+    await p.clearPosted();
+    await p.send({ type: 'threshold', threshold: 0.3 });
+    assert.equal(await p.page.$eval('input.slider', (e) => (e as HTMLInputElement).value), '0.3');
+    assert.equal(await p.page.textContent('output.slider-value'), '0.30');
+    assert.deepEqual(await shownCounts(p, 'corruption'), counts(lab.corruption.result.tokens, 0.3));
+    await p.send({ type: 'threshold', threshold: 0.3 });
+    assert.deepEqual(await p.posted(), []);
+    await p.reload();
+    assert.equal(await p.page.$eval('input.slider', (e) => (e as HTMLInputElement).value), '0.3', 'kept in the page state');
+  });
+
+  it('posts the threshold the user settles on, once per key press or drag, never the one the host sent', async () => {
+    const p = await h.open('lab');
+    await p.send(lab.corruption);
+    await p.send({ type: 'threshold', threshold: 0.5 });
+    await p.clearPosted();
+    await p.page.focus('input.slider');
+    await p.page.keyboard.press('ArrowRight');
+    assert.deepEqual(await p.posted(), [{ type: 'setThreshold', threshold: 0.51 }]);
+    assert.deepEqual(await shownCounts(p, 'corruption'), counts(lab.corruption.result.tokens, 0.51));
+
+    // A drag: many moves recount as they go, the release posts one value.
+    await p.clearPosted();
+    const box = (await p.page.locator('input.slider').boundingBox())!;
+    const y = box.y + box.height / 2;
+    await p.page.mouse.move(box.x + box.width * 0.2, y);
+    await p.page.mouse.down();
+    for (const f of [0.3, 0.5, 0.7, 0.85]) await p.page.mouse.move(box.x + box.width * f, y);
+    await p.page.mouse.up();
+    const dragged = Number(await p.page.$eval('input.slider', (e) => (e as HTMLInputElement).value));
+    assert.ok(dragged > 0.7, `dragged to ${dragged}`);
+    assert.deepEqual(await p.posted(), [{ type: 'setThreshold', threshold: dragged }]);
+    assert.deepEqual(await shownCounts(p, 'corruption'), counts(lab.corruption.result.tokens, dragged));
+
+    // The host's answer with the value it wrote, and a settle on that same value: nothing goes back.
+    await p.clearPosted();
+    await p.send({ type: 'threshold', threshold: dragged });
+    await p.page.$eval('input.slider', (input) => input.dispatchEvent(new Event('change', { bubbles: true })));
+    assert.deepEqual(await p.posted(), []);
+  });
+
   it('posts resample with a new seed, and reveal for a clicked or Enter-activated token', async () => {
     const p = await h.open('lab');
     await p.send(lab.corruption);
@@ -108,6 +152,78 @@ describe('lab page', () => {
     await p.page.click('pre.heat-text span >> nth=10');
     const t10 = lab.heatmap.tokens[10];
     assert.deepEqual(await p.posted(), [{ type: 'reveal', uri: lab.heatmap.source.uri, start: t10.start, end: t10.end }]);
+  });
+
+  it('heatmap tokens are one tab stop; arrows move, the focused token is named and tipped as on hover, Enter reveals', async () => {
+    const p = await h.open('lab');
+    await p.send(lab.heatmap);
+    await p.page.click('#tab-heatmap');
+    const tokens = lab.heatmap.tokens;
+    const fmt = (x: number, d: number) => (Number.isInteger(x) ? String(x) : x.toFixed(d));
+    const tipFor = (i: number) => `P(replaced) ${fmt(tokens[i].p, 3)} · logit ${fmt(tokens[i].logit, 2)}`;
+    const focused = () => p.page.evaluate(() => {
+      const a = document.activeElement as HTMLElement;
+      const tip = document.querySelector('.heat-tip') as HTMLElement;
+      return { i: a.dataset.i === undefined ? -1 : Number(a.dataset.i), role: a.getAttribute('role'), label: a.getAttribute('aria-label'), top: a.getBoundingClientRect().top,
+        tip: tip.hidden ? null : tip.textContent, stops: document.querySelectorAll('pre.heat-text [tabindex]').length };
+    });
+
+    // One tab stop: from the Refresh button, Tab lands on the first token; Tab again leaves the heatmap.
+    await p.page.focus('#view-heatmap vscode-button');
+    await p.page.keyboard.press('Tab');
+    let f = await focused();
+    assert.equal(f.i, 0);
+    assert.equal(f.stops, 1, 'only the current token is focusable');
+    assert.equal(f.role, 'button');
+    assert.equal(f.label, `${lab.heatmap.text.slice(tokens[0].start, tokens[0].end)}, P(replaced) ${fmt(tokens[0].p, 2)}${tokens[0].p > 0.5 ? ', above the threshold' : ''}`);
+    assert.equal(f.tip, tipFor(0));
+    await p.page.keyboard.press('Tab');
+    assert.equal((await focused()).i, -1, 'Tab leaves the heatmap');
+    assert.equal((await focused()).tip, null);
+    await p.page.keyboard.press('Shift+Tab');
+    assert.equal((await focused()).i, 0);
+
+    for (let k = 0; k < 3; k++) await p.page.keyboard.press('ArrowRight');
+    await p.page.keyboard.press('ArrowLeft');
+    f = await focused();
+    assert.equal(f.i, 2);
+    assert.equal(f.stops, 1);
+    assert.match(f.label!, new RegExp(`P\\(replaced\\) ${fmt(tokens[2].p, 2)}`));
+    assert.equal(f.tip, tipFor(2), 'the same tip as hovering it');
+    assert.equal(await p.page.$$eval('pre.heat-text [role], pre.heat-text [aria-label]', (e) => e.length), 1, 'the token left is plain text again');
+
+    // Down: a token on the next line; Up: back on the first line.
+    const before = f;
+    await p.page.keyboard.press('ArrowDown');
+    const down = await focused();
+    assert.ok(down.i > before.i && down.top > before.top, `down from ${before.i} to ${down.i}`);
+    await p.page.keyboard.press('ArrowUp');
+    assert.equal((await focused()).top, before.top);
+    await p.page.keyboard.press('End');
+    assert.equal((await focused()).i, tokens.length - 1);
+    await p.page.keyboard.press('Home');
+    assert.equal((await focused()).i, 0);
+
+    // Enter and Space reveal, as a click does.
+    await p.page.keyboard.press('ArrowRight');
+    await p.clearPosted();
+    await p.page.keyboard.press('Enter');
+    await p.page.keyboard.press(' ');
+    const reveal1 = { type: 'reveal', uri: lab.heatmap.source.uri, start: tokens[1].start, end: tokens[1].end };
+    assert.deepEqual(await p.posted(), [reveal1, reveal1]);
+
+    // Escape hides the tip; hovering another token shows its own, the same way.
+    await p.page.keyboard.press('Escape');
+    assert.equal((await focused()).tip, null);
+    await p.page.hover('pre.heat-text span[data-i="5"]');
+    assert.equal((await focused()).tip, tipFor(5));
+
+    // The threshold changes the focused token's name; a new heatmap keeps one stop, at the same place.
+    await setThreshold(p, 0.99);
+    assert.doesNotMatch((await focused()).label!, /above the threshold/);
+    await p.send(lab.heatmap);
+    assert.equal(await p.page.$$eval('pre.heat-text [tabindex]', (e) => e.map((s) => (s as HTMLElement).dataset.i)).then((x) => x.join()), '1');
+    assert.deepEqual(await p.problems(), []);
   });
 
   it('renders a 5,000-token file in under a second', async () => {
@@ -210,6 +326,7 @@ describe('lab page', () => {
       { type: 'runSamples', runDir: 3, samples: [] },
       { type: 'error', message: 'x'.repeat(20_000) },
       { type: 'launchMissiles' },
+      { type: 'threshold', threshold: 1.5 },
     ];
     for (const m of hostile) await p.send(m);
     assert.equal(await p.page.$$eval('img, script:not([src])', (e) => e.length), 0, 'no injected elements');

@@ -4,10 +4,24 @@ import { el } from '../shared/dom';
 export interface Slider {
   el: HTMLElement;
   value(): number;
+  /** Sets the value without onInput or onChange: those are the user's moves. */
   set(v: number): void;
 }
 
-export function slider(o: { label: string; min: number; max: number; step: number; value: number; format: (v: number) => string; onInput: (v: number) => void }): Slider {
+export interface SliderOptions {
+  label: string;
+  min: number;
+  max: number;
+  step: number;
+  value: number;
+  format: (v: number) => string;
+  /** Every move, while dragging too. */
+  onInput: (v: number) => void;
+  /** The value the user settled on: the pointer released, or a key pressed (the DOM's `change`). */
+  onChange?: (v: number) => void;
+}
+
+export function slider(o: SliderOptions): Slider {
   const input = el('input', { className: 'slider', attrs: { type: 'range', min: String(o.min), max: String(o.max), step: String(o.step), 'aria-label': o.label } });
   input.value = String(o.value);
   const out = el('output', { className: 'slider-value', text: o.format(o.value) });
@@ -20,6 +34,10 @@ export function slider(o: { label: string; min: number; max: number; step: numbe
     show();
     o.onInput(Number(input.value));
   });
+  if (o.onChange) {
+    const onChange = o.onChange;
+    input.addEventListener('change', () => onChange(Number(input.value)));
+  }
   show();
   const wrap = el('label', { className: 'field slider-field' }, [el('span', { className: 'field-label', text: o.label }), input, out]);
   return {

@@ -5,7 +5,6 @@ import '../components/components.css';
 import './lab.css';
 import type { LabFromWebview, LabToWebview } from '../../src/protocol';
 import { parseLabToWebview } from '../../src/protocol-guards';
-import { slider } from '../components/slider';
 import { statusLine } from '../components/status';
 import { tabs } from '../components/tabs';
 import { el } from '../shared/dom';
@@ -15,6 +14,7 @@ import { connectHost, field, isNumber } from '../shared/vscode-api';
 import { corruptionTab } from './corruption-tab';
 import { heatmapTab } from './heatmap-tab';
 import { samplesTab } from './samples-tab';
+import { thresholdSlider } from './threshold-slider';
 
 type Tab = 'corruption' | 'heatmap' | 'samples';
 type Corruption = Extract<LabToWebview, { type: 'corruption' }>;
@@ -76,18 +76,14 @@ const samples = samplesTab({
   },
 });
 
-const threshold = slider({
-  label: 'Threshold',
-  min: 0,
-  max: 1,
-  step: 0.01,
+const threshold = thresholdSlider({
   value: state.threshold,
-  format: (v) => v.toFixed(2),
   onInput: (v) => {
     state.threshold = v;
     applyThreshold();
     save();
   },
+  onSettled: (v) => host.post({ type: 'setThreshold', threshold: v }),
 });
 const applyThreshold = () => {
   corruption.setThreshold(state.threshold);
@@ -140,6 +136,11 @@ listen(
         state.runSamples = m;
         state.sampleIndex = Math.min(state.sampleIndex, Math.max(0, m.samples.length - 1));
         samples.show(m, state.sampleIndex);
+        break;
+      case 'threshold':
+        // The setting's value; the slider may show it rounded to its step, the counts use it exactly.
+        state.threshold = m.threshold;
+        threshold.fromHost(m.threshold);
         break;
       case 'busy':
         status.busy(m.message);

@@ -6,7 +6,8 @@ import type { EngineContext } from '../context';
 import { readSettings } from '../config';
 import { listRunFolders } from '../run-folders';
 import { evaluationsToCsv } from './eval-export';
-import { oneLine, PanelHost, type PanelKind } from './panel-host';
+import { oneLine, type PanelKind } from './panel-host';
+import { SinglePanel, type PageMessage } from './single-panel';
 
 export const EVAL_PANEL: PanelKind<EvalFromWebview> = { viewType: 'electraLab.evaluation', title: 'ELECTRA Evaluation', page: 'eval', parse: parseEvalFromWebview };
 
@@ -16,48 +17,36 @@ type EvaluateRequest = Extract<EvalFromWebview, { type: 'evaluate' }>;
  * The checkpoint evaluation panel: evaluates the chosen checkpoints one after another in the engine
  * (each result cached next to its checkpoint), with progress and cancel, and exports the table.
  */
-export class EvalPanel implements vscode.Disposable {
-  private host: PanelHost<EvalToWebview, EvalFromWebview> | undefined;
+export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
   private readonly results = new Map<string, CheckpointEvaluation>();
   private running: vscode.CancellationTokenSource | undefined;
   /** Checkpoints outside the runs folder the user chose through a command (the page may evaluate those too). */
   private readonly chosen = new Set<string>();
-  private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly extension: vscode.ExtensionContext, private readonly engine: EngineContext) {
-    this.subscriptions.push(engine.onEvaluateProgress((p) => this.host?.post({ type: 'progress', checkpoint: p.checkpoint, done: p.done, total: p.total })));
-  }
-
-  get panelHost(): PanelHost<EvalToWebview, EvalFromWebview> | undefined {
-    return this.host;
+  constructor(extension: vscode.ExtensionContext, engine: EngineContext) {
+    super(extension, engine, EVAL_PANEL);
+    this.subscriptions.push(engine.onEvaluateProgress((p) => this.post({ type: 'progress', checkpoint: p.checkpoint, done: p.done, total: p.total })));
   }
 
   /** Opens the panel; with checkpoints given (from the Runs view or a test), evaluates them right away. */
   show(checkpoints: string[] = [], split: 'heldout' | 'all' = 'heldout'): Promise<void> {
     for (const c of checkpoints) this.chosen.add(path.resolve(c));
-    if (!this.host) this.attach(PanelHost.create(this.extension, EVAL_PANEL, this.engine.output, (m) => void this.onMessage(m)));
-    else this.host.reveal();
+    this.openOrReveal();
     return checkpoints.length ? this.evaluate({ type: 'evaluate', checkpoints: checkpoints.map((c) => path.resolve(c)), split }) : Promise.resolve();
   }
 
-  restore(panel: vscode.WebviewPanel): void {
-    this.attach(new PanelHost(this.extension, EVAL_PANEL, panel, this.engine.output, (m) => void this.onMessage(m)));
+  protected async onPageReady(): Promise<void> {
+    this.post({ type: 'checkpoints', checkpoints: await this.knownCheckpoints() });
+    for (const evaluation of this.results.values()) this.post({ type: 'result', evaluation });
   }
 
-  private attach(host: PanelHost<EvalToWebview, EvalFromWebview>): void {
-    this.host = host;
-    host.onDidDispose(() => {
-      this.host = undefined;
-      this.running?.cancel();
-    });
+  /** Closing the panel stops the queue: nobody would see its results. */
+  protected override onClosed(): void {
+    this.running?.cancel();
   }
 
-  private async onMessage(message: EvalFromWebview): Promise<void> {
+  protected async onPageMessage(message: PageMessage<EvalFromWebview>): Promise<void> {
     switch (message.type) {
-      case 'ready':
-        this.host?.post({ type: 'checkpoints', checkpoints: await this.knownCheckpoints() });
-        for (const evaluation of this.results.values()) this.host?.post({ type: 'result', evaluation });
-        return;
       case 'evaluate':
         return this.evaluate(message);
       case 'cancel':
@@ -93,22 +82,22 @@ export class EvalPanel implements vscode.Disposable {
       for (const [i, checkpoint] of request.checkpoints.entries()) {
         if (cancel.token.isCancellationRequested) break;
         if (!known.has(path.resolve(checkpoint))) {
-          this.host?.post({ type: 'failed', checkpoint, message: `${checkpoint} is not a checkpoint of this workspace's runs — choose it with "ELECTRA: Evaluate Checkpoint" first` });
+          this.post({ type: 'failed', checkpoint, message: `${checkpoint} is not a checkpoint of this workspace's runs — choose it with "ELECTRA: Evaluate Checkpoint" first` });
           continue;
         }
         progress.report({ message: `${i + 1}/${request.checkpoints.length} ${path.basename(path.dirname(path.dirname(checkpoint)))}/${path.basename(checkpoint)}` });
         try {
           const evaluation = await this.engine.languageClient.sendRequest(evaluateCheckpoint, { checkpoint, split: request.split, corpus: request.corpus, force: request.force }, cancel.token);
           this.results.set(checkpoint, evaluation);
-          this.host?.post({ type: 'result', evaluation });
+          this.post({ type: 'result', evaluation });
         } catch (e) {
-          this.host?.post({ type: 'failed', checkpoint, message: cancel.token.isCancellationRequested ? 'cancelled' : oneLine(e) });
+          this.post({ type: 'failed', checkpoint, message: cancel.token.isCancellationRequested ? 'cancelled' : oneLine(e) });
         }
       }
     });
     if (this.running === cancel) this.running = undefined;
     cancel.dispose();
-    this.host?.post({ type: 'idle' });
+    this.post({ type: 'idle' });
   }
 
   private async export(format: 'csv' | 'json'): Promise<void> {
@@ -129,9 +118,8 @@ export class EvalPanel implements vscode.Disposable {
     this.engine.output.appendLine(`evaluation table written to ${target.fsPath}`);
   }
 
-  dispose(): void {
+  override dispose(): void {
     this.running?.cancel();
-    this.host?.dispose();
-    for (const d of this.subscriptions) d.dispose();
+    super.dispose();
   }
 }

@@ -3,9 +3,11 @@ import * as vscode from 'vscode';
 import { corruptSample, heatmapScores, type LabFromWebview, type LabToWebview, type TextSource } from '../../protocol';
 import { parseLabFromWebview } from '../../protocol-guards';
 import type { EngineContext } from '../context';
-import { readSettings } from '../config';
+import { readSettings, writeHeatmapThreshold } from '../config';
 import { listRunFolders, readSamples } from '../run-folders';
-import { oneLine, PanelHost, type PanelKind } from './panel-host';
+import { oneLine, type PanelKind } from './panel-host';
+import { SinglePanel, type PageMessage } from './single-panel';
+import { ThresholdSync } from './threshold-sync';
 
 export const LAB_PANEL: PanelKind<LabFromWebview> = { viewType: 'electraLab.lab', title: 'ELECTRA Lab', page: 'lab', parse: parseLabFromWebview };
 
@@ -13,27 +15,27 @@ export const LAB_PANEL: PanelKind<LabFromWebview> = { viewType: 'electraLab.lab'
  * The Lab panel: corruption samples of a passage (original, masked, generator's sample, discriminator's
  * P(replaced)), the whole file as a heatmap, and the samples a run logged while it trained.
  */
-export class LabPanel implements vscode.Disposable {
-  private host: PanelHost<LabToWebview, LabFromWebview> | undefined;
+export class LabPanel extends SinglePanel<LabToWebview, LabFromWebview> {
   /** The passage the panel shows: kept so Resample works after focus moved into the panel. */
   private source: { uri: vscode.Uri; start: number; end: number } | undefined;
   private seed = 1;
+  /** The page's threshold slider is the setting electraLab.heatmap.threshold, both ways. */
+  private readonly threshold = new ThresholdSync(
+    { read: () => readSettings().heatmap.threshold, write: writeHeatmapThreshold },
+    (threshold) => this.post({ type: 'threshold', threshold }),
+  );
 
-  constructor(private readonly extension: vscode.ExtensionContext, private readonly engine: EngineContext) {}
-
-  get panelHost(): PanelHost<LabToWebview, LabFromWebview> | undefined {
-    return this.host;
+  constructor(extension: vscode.ExtensionContext, engine: EngineContext) {
+    super(extension, engine, LAB_PANEL);
+    this.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('electraLab.heatmap.threshold')) this.threshold.settingChanged();
+    }));
   }
 
   /** Opens (or reveals) the panel on the active editor's selection, or its whole text when nothing is selected. */
   show(editor = vscode.window.activeTextEditor): void {
     this.takeSource(editor);
-    if (this.host) {
-      this.host.reveal();
-      void this.refresh();
-      return;
-    }
-    this.attach(PanelHost.create(this.extension, LAB_PANEL, this.engine.output, (m) => void this.onMessage(m)));
+    if (this.openOrReveal() === 'revealed') void this.refresh();
   }
 
   private takeSource(editor: vscode.TextEditor | undefined): void {
@@ -45,20 +47,13 @@ export class LabPanel implements vscode.Disposable {
       : { uri: doc.uri, start: doc.offsetAt(selection.start), end: doc.offsetAt(selection.end) };
   }
 
-  /** VS Code restored the panel after a reload: the page keeps its own state and asks again with `ready`. */
-  restore(panel: vscode.WebviewPanel): void {
-    this.attach(new PanelHost(this.extension, LAB_PANEL, panel, this.engine.output, (m) => void this.onMessage(m)));
+  protected onPageReady(): Promise<void> {
+    this.threshold.pageReady();
+    return this.refresh();
   }
 
-  private attach(host: PanelHost<LabToWebview, LabFromWebview>): void {
-    this.host = host;
-    host.onDidDispose(() => (this.host = undefined));
-  }
-
-  private async onMessage(message: LabFromWebview): Promise<void> {
+  protected async onPageMessage(message: PageMessage<LabFromWebview>): Promise<void> {
     switch (message.type) {
-      case 'ready':
-        return this.refresh();
       case 'resample':
         this.seed = message.seed;
         return this.sendCorruption();
@@ -68,6 +63,10 @@ export class LabPanel implements vscode.Disposable {
         return this.sendRunSamples(message.runDir);
       case 'reveal':
         return this.reveal(message.uri, message.start, message.end);
+      case 'setThreshold':
+        return this.threshold.pageSet(message.threshold).catch((e: unknown) => {
+          this.post({ type: 'error', message: `Could not save the threshold to the setting electraLab.heatmap.threshold: ${oneLine(e)}` });
+        });
     }
   }
 
@@ -75,7 +74,7 @@ export class LabPanel implements vscode.Disposable {
     // Not show(): with no editor open it would call refresh again, and again.
     if (!this.source) this.takeSource(vscode.window.activeTextEditor);
     if (!this.source) {
-      this.host?.post({ type: 'error', message: 'Open a text or Markdown file, select a passage, and run "ELECTRA: Corrupt Selection".' });
+      this.post({ type: 'error', message: 'Open a text or Markdown file, select a passage, and run "ELECTRA: Corrupt Selection".' });
       return;
     }
     await this.sendCorruption();
@@ -86,17 +85,17 @@ export class LabPanel implements vscode.Disposable {
   private target(): { doc: vscode.TextDocument; checkpoint: string; textSource: TextSource } | undefined {
     const { checkpoint, languages } = readSettings().heatmap;
     if (!checkpoint) {
-      this.host?.post({ type: 'error', message: 'No checkpoint chosen — run "ELECTRA: Choose Checkpoint for Heatmap" (or pretrain one first).' });
+      this.post({ type: 'error', message: 'No checkpoint chosen — run "ELECTRA: Choose Checkpoint for Heatmap" (or pretrain one first).' });
       return undefined;
     }
     const doc = this.source && vscode.workspace.textDocuments.find((d) => d.uri.toString() === this.source!.uri.toString());
     if (!doc || !this.source) {
-      this.host?.post({ type: 'error', message: 'The file the panel showed was closed — open it again and run "ELECTRA: Corrupt Selection".' });
+      this.post({ type: 'error', message: 'The file the panel showed was closed — open it again and run "ELECTRA: Corrupt Selection".' });
       return undefined;
     }
     if (!languages.includes(doc.languageId)) {
       // The engine only receives documents of these languages (the language client's document selector).
-      this.host?.post({ type: 'error', message: `${vscode.workspace.asRelativePath(doc.uri)} is ${doc.languageId}; ELECTRA Lab reads ${languages.join(', ')} — add "${doc.languageId}" to the setting electraLab.heatmap.languages` });
+      this.post({ type: 'error', message: `${vscode.workspace.asRelativePath(doc.uri)} is ${doc.languageId}; ELECTRA Lab reads ${languages.join(', ')} — add "${doc.languageId}" to the setting electraLab.heatmap.languages` });
       return undefined;
     }
     const end = Math.min(this.source.end, doc.getText().length);
@@ -108,12 +107,12 @@ export class LabPanel implements vscode.Disposable {
     const target = this.target();
     if (!target) return;
     const { doc, checkpoint, textSource } = target;
-    this.host?.post({ type: 'busy', message: `Corrupting ${textSource.fileName} (seed ${this.seed})…` });
+    this.post({ type: 'busy', message: `Corrupting ${textSource.fileName} (seed ${this.seed})…` });
     try {
       const result = await this.engine.languageClient.sendRequest(corruptSample, { uri: textSource.uri, version: doc.version, checkpoint, seed: this.seed, start: textSource.start, end: textSource.end });
-      this.host?.post({ type: 'corruption', source: textSource, checkpoint, seed: this.seed, result });
+      this.post({ type: 'corruption', source: textSource, checkpoint, seed: this.seed, result });
     } catch (e) {
-      this.host?.post({ type: 'error', message: oneLine(e) });
+      this.post({ type: 'error', message: oneLine(e) });
     }
   }
 
@@ -125,21 +124,21 @@ export class LabPanel implements vscode.Disposable {
     const source: TextSource = { ...target.textSource, start: 0, end: text.length };
     try {
       const result = await this.engine.languageClient.sendRequest(heatmapScores, { uri: source.uri, version: doc.version, checkpoint });
-      this.host?.post({ type: 'heatmap', source, checkpoint, text, tokens: result.tokens });
+      this.post({ type: 'heatmap', source, checkpoint, text, tokens: result.tokens });
     } catch (e) {
-      this.host?.post({ type: 'error', message: oneLine(e) });
+      this.post({ type: 'error', message: oneLine(e) });
     }
   }
 
   private async sendRunSamples(runDir: string | undefined): Promise<void> {
     const dir = runDir ?? (await listRunFolders())[0]?.dir;
     if (!dir) {
-      this.host?.post({ type: 'error', message: 'No runs in this workspace yet — run "ELECTRA: Start Pretraining".' });
+      this.post({ type: 'error', message: 'No runs in this workspace yet — run "ELECTRA: Start Pretraining".' });
       return;
     }
     const samples = await readSamples(dir);
-    if (samples.length === 0) this.host?.post({ type: 'error', message: `${path.basename(dir)} has logged no samples yet (samples.jsonl) — they appear every --sample-every steps.` });
-    else this.host?.post({ type: 'runSamples', runDir: dir, samples });
+    if (samples.length === 0) this.post({ type: 'error', message: `${path.basename(dir)} has logged no samples yet (samples.jsonl) — they appear every --sample-every steps.` });
+    else this.post({ type: 'runSamples', runDir: dir, samples });
   }
 
   /** Only documents the editor already has open: a page must not be able to open arbitrary files. */
@@ -150,9 +149,5 @@ export class LabPanel implements vscode.Disposable {
     const range = new vscode.Range(doc.positionAt(Math.min(start, length)), doc.positionAt(Math.min(end, length)));
     const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: range });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-  }
-
-  dispose(): void {
-    this.host?.dispose();
   }
 }

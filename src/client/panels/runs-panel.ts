@@ -4,7 +4,8 @@ import type { RunsFromWebview, RunsToWebview, RunSummary } from '../../protocol'
 import { parseRunsFromWebview } from '../../protocol-guards';
 import type { EngineContext } from '../context';
 import { listRunFolders, readMetrics, runsRoot, type RunFolder } from '../run-folders';
-import { PanelHost, type PanelKind } from './panel-host';
+import type { PanelKind } from './panel-host';
+import { SinglePanel, type PageMessage } from './single-panel';
 
 export const RUNS_PANEL: PanelKind<RunsFromWebview> = { viewType: 'electraLab.runsDashboard', title: 'ELECTRA Runs', page: 'runs', parse: parseRunsFromWebview };
 
@@ -12,16 +13,15 @@ export const RUNS_PANEL: PanelKind<RunsFromWebview> = { viewType: 'electraLab.ru
  * The runs dashboard: curves from each selected run's metrics.jsonl, followed as the file grows (runs
  * started from the CLI included, since it reads the folders, not the engine's events).
  */
-export class RunsPanel implements vscode.Disposable {
-  private host: PanelHost<RunsToWebview, RunsFromWebview> | undefined;
+export class RunsPanel extends SinglePanel<RunsToWebview, RunsFromWebview> {
   /** Selected runs and how far into their metrics.jsonl the page already has. */
   private readonly followed = new Map<string, number>();
   private readonly failed = new Set<string>();
   /** A run the user asked to see, told to the page with the next run list. */
   private pendingSelect: string | undefined;
-  private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly extension: vscode.ExtensionContext, private readonly engine: EngineContext) {
+  constructor(extension: vscode.ExtensionContext, engine: EngineContext) {
+    super(extension, engine, RUNS_PANEL);
     this.subscriptions.push(engine.onRunEvent((e) => {
       if (e.kind === 'failed') this.failed.add(e.runDir);
       if (e.kind === 'metrics') void this.sendNewMetrics(e.runDir);
@@ -36,36 +36,22 @@ export class RunsPanel implements vscode.Disposable {
     }
   }
 
-  get panelHost(): PanelHost<RunsToWebview, RunsFromWebview> | undefined {
-    return this.host;
-  }
-
+  /** Opens (or reveals) the dashboard; `select` is a run folder to chart. */
   show(select?: string): void {
     this.pendingSelect = select;
-    if (this.host) {
-      this.host.reveal();
-      void this.sendRuns();
-      return;
-    }
-    this.attach(PanelHost.create(this.extension, RUNS_PANEL, this.engine.output, (m) => void this.onMessage(m)));
+    if (this.openOrReveal() === 'revealed') void this.sendRuns();
   }
 
-  restore(panel: vscode.WebviewPanel): void {
-    this.attach(new PanelHost(this.extension, RUNS_PANEL, panel, this.engine.output, (m) => void this.onMessage(m)));
+  protected onPageReady(): Promise<void> {
+    return this.sendRuns();
   }
 
-  private attach(host: PanelHost<RunsToWebview, RunsFromWebview>): void {
-    this.host = host;
-    host.onDidDispose(() => {
-      this.host = undefined;
-      this.followed.clear();
-    });
+  protected override onClosed(): void {
+    this.followed.clear();
   }
 
-  private async onMessage(message: RunsFromWebview): Promise<void> {
+  protected async onPageMessage(message: PageMessage<RunsFromWebview>): Promise<void> {
     switch (message.type) {
-      case 'ready':
-        return this.sendRuns();
       case 'select': {
         const known = new Set((await listRunFolders()).map((r) => r.dir));
         this.followed.clear();
@@ -91,11 +77,11 @@ export class RunsPanel implements vscode.Disposable {
 
   /** The run list; the page answers with the runs it charts (`select`), and gets their metrics then. */
   private async sendRuns(): Promise<void> {
-    if (!this.host) return;
+    if (!this.panelHost) return;
     const runs = await listRunFolders();
     const select = this.pendingSelect ? [this.pendingSelect] : undefined;
     this.pendingSelect = undefined;
-    this.host.post({ type: 'runs', runs: runs.map((r) => ({ runDir: r.dir, name: r.name, config: r.config, status: this.status(r) })), select });
+    this.post({ type: 'runs', runs: runs.map((r) => ({ runDir: r.dir, name: r.name, config: r.config, status: this.status(r) })), select });
   }
 
   /** Reads of metrics.jsonl, one at a time: the run's event and the file watcher report the same append, and two
@@ -109,15 +95,10 @@ export class RunsPanel implements vscode.Disposable {
 
   private async readAndSendMetrics(runDir: string): Promise<void> {
     const from = this.followed.get(runDir);
-    if (!this.host || from === undefined) return;
+    if (!this.panelHost || from === undefined) return;
     const { records, next } = await readMetrics(runDir, from);
     const reset = from === 0 || next < from;
     this.followed.set(runDir, next);
-    if (records.length || reset) this.host.post({ type: 'metrics', runDir, records, reset });
-  }
-
-  dispose(): void {
-    this.host?.dispose();
-    for (const d of this.subscriptions) d.dispose();
+    if (records.length || reset) this.post({ type: 'metrics', runDir, records, reset });
   }
 }

@@ -48,6 +48,20 @@ export function registerPanelTests(mocha: Mocha): void {
     await screenshot('lab-panel');
   });
 
+  add('the Lab page\'s threshold is the setting electraLab.heatmap.threshold: sent after ready and on change, never echoed back', async () => {
+    const lab = () => api.panels.lab.panelHost;
+    const thresholds = () => lab()?.sent.flatMap((m) => (m.type === 'threshold' ? [m.threshold] : [])) ?? [];
+    await eventually('the setting sent after ready', () => (thresholds().length ? true : undefined));
+    assert.equal(thresholds()[0], 0.5);
+    const settings = vscode.workspace.getConfiguration('electraLab');
+    await settings.update('heatmap.threshold', 0.7, vscode.ConfigurationTarget.Workspace);
+    await eventually('the changed setting sent to the page', () => (thresholds().at(-1) === 0.7 ? true : undefined));
+    await settings.update('heatmap.threshold', undefined, vscode.ConfigurationTarget.Workspace);
+    await eventually('the default sent again', () => (thresholds().at(-1) === 0.5 ? true : undefined));
+    assert.equal(thresholds().filter((t) => t === 0.7).length, 1, `one message for one change: ${thresholds().join(', ')}`);
+    assert.ok(!lab()?.received.some((m) => m.type === 'setThreshold'), 'the page posted no threshold of its own');
+  });
+
   add('the Runs dashboard lists the workspace run and sends its metrics.jsonl curves', async () => {
     api.panels.lab.panelHost?.dispose(); // one panel at a time, so each screenshot shows its panel whole
     const e2eRun = workspaceFile(path.join('.electra', 'runs', 'e2e'));
