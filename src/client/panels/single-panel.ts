@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { EngineContext } from '../context';
-import { PanelHost, type PanelKind } from './panel-host';
+import { oneLine, PanelHost, type PanelKind } from './panel-host';
 
 type Ready = { type: 'ready' };
 /** A page's message other than `ready` (which SinglePanel handles itself). */
@@ -65,7 +65,10 @@ export abstract class SinglePanel<ToWebview, FromWebview extends { type: string 
 
   private dispatch(message: FromWebview): void {
     // The guard's union always has `ready`; TypeScript cannot narrow a type parameter by its discriminant.
-    void (message.type === 'ready' ? this.onPageReady() : this.onPageMessage(message as PageMessage<FromWebview>));
+    const handled = message.type === 'ready' ? this.onPageReady() : this.onPageMessage(message as PageMessage<FromWebview>);
+    // A handler that fails (engine gone, file unreadable) goes to the log in one line, as a sync one does,
+    // not to the extension host as an unhandled rejection.
+    handled.catch((e: unknown) => this.engine.output.error(`${this.kind.title} (${message.type}): ${oneLine(e)}`));
   }
 
   dispose(): void {
