@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { pretrainStart, pretrainStop, type PretrainParams, type RunEventParams } from '../protocol';
+import { pretrainStart, runStop, type PretrainParams, type RunEventParams } from '../protocol';
 import type { EngineContext } from './context';
 import { listRunFolders } from './run-folders';
 
@@ -75,7 +75,7 @@ export async function startPretraining(engine: EngineContext, given: Partial<Pre
     { location: vscode.ProgressLocation.Notification, title: params.resume ? `ELECTRA: resuming ${path.basename(params.out)}` : `ELECTRA pretraining (${params.preset})`, cancellable: true },
     (progress, token) => new Promise<RunOutcome>((resolve) => {
       let lastStep = 0;
-      token.onCancellationRequested(() => void engine.languageClient.sendRequest(pretrainStop, { runDir }));
+      token.onCancellationRequested(() => void engine.languageClient.sendRequest(runStop, { runDir }));
       const sub = engine.onRunEvent((e: RunEventParams) => {
         if (e.runDir !== runDir) return;
         switch (e.kind) {
@@ -120,5 +120,5 @@ export async function stopPretraining(engine: EngineContext, runDir: string | un
     void vscode.window.showInformationMessage('ELECTRA: no pretraining run is active.');
     return;
   }
-  await engine.languageClient.sendRequest(pretrainStop, { runDir: target });
+  await engine.languageClient.sendRequest(runStop, { runDir: target });
 }
