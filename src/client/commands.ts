@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { EngineContext } from './context';
 import type { HeatmapController } from './heatmap';
-import { resumePretraining, startPretraining, stopPretraining } from './pretraining';
+import { resumePretraining, startPretraining } from './pretraining';
+import { stopRun as stopEngineRun } from './run-progress';
 import type { PretrainParams } from '../protocol';
 import type { Panels } from './panels';
 import { listRunFolders } from './run-folders';
@@ -44,7 +45,7 @@ const restartEngine: CommandFactory = ({ engine }) => async () => {
 const startPretrainingCommand: CommandFactory = ({ engine }) => (args?: unknown) => startPretraining(engine, (args ?? {}) as Partial<PretrainParams>);
 
 const resumeRun: CommandFactory = ({ engine }) => (args?: unknown) => resumePretraining(engine, (args ?? {}) as { out?: string; steps?: number });
-const stopRun: CommandFactory = ({ engine }) => (runDir?: unknown) => stopPretraining(engine, typeof runDir === 'string' ? runDir : undefined);
+const stopRun: CommandFactory = ({ engine }) => (runDir?: unknown) => stopEngineRun(engine, typeof runDir === 'string' ? runDir : undefined);
 
 /** From the Runs view: a checkpoint node (or a folder path) becomes the heatmap's checkpoint. */
 const useCheckpointForHeatmap: CommandFactory = ({ heatmap }) => async (node?: unknown) => {
