@@ -150,12 +150,37 @@ export interface PretrainParams {
   resume?: boolean;
   backend?: EngineInitOptions['backend'];
 }
-export interface PretrainStarted {
+/** A run the engine started; `runDir` names it in runEvent notifications and in runStop. */
+export interface RunStarted {
   runDir: string;
 }
-export const pretrainStart = new RequestType<PretrainParams, PretrainStarted, void>('electra/pretrainStart');
-/** Stops a run after its current step; it writes a checkpoint first. */
-export const pretrainStop = new RequestType<{ runDir: string }, void, void>('electra/pretrainStop');
+export const pretrainStart = new RequestType<PretrainParams, RunStarted, void>('electra/pretrainStart');
+
+/** Fine-tuning from the editor: `electra-lab finetune` in a child process, as pretraining. The run is named by its
+ *  output folder (default `<checkpoint>/finetune/<task>`); the results go to `<checkpoint>/finetune/<task>.json`. */
+export interface FinetuneParams {
+  checkpoint: string;
+  train: string;
+  dev: string;
+  out?: string;
+  /** Names the results file; default: the GLUE folder of `train` (SST-2/train.tsv → SST-2), else its stem. */
+  taskName?: string;
+  /** Column names or 0-based indices (TSV), keys (JSONL); absent = GLUE's usual headers. */
+  textA?: string;
+  textB?: string;
+  label?: string;
+  regression?: boolean;
+  epochs?: number;
+  lr?: number;
+  batch?: number;
+  seq?: number;
+  backend?: EngineInitOptions['backend'];
+}
+export const finetuneStart = new RequestType<FinetuneParams, RunStarted, void>('electra/finetuneStart');
+
+/** Stops a run (pretraining or fine-tuning) after its current step: pretraining writes a checkpoint first,
+ *  fine-tuning evaluates the model so far and keeps the best epoch. */
+export const runStop = new RequestType<{ runDir: string }, void, void>('electra/runStop');
 
 /** What a run reports, as it happens (the trainer's events, plus `failed` with its one-line reason). */
 export type RunEvent =
@@ -163,7 +188,8 @@ export type RunEvent =
   | { kind: 'step'; step: number; totalSteps: number; loss: number }
   | { kind: 'metrics'; record: Record<string, number> }
   | { kind: 'checkpoint'; step: number; dir: string }
-  | { kind: 'done'; step: number; checkpoint: string; stopped: boolean }
+  /** `results`: fine-tuning's results JSON. */
+  | { kind: 'done'; step: number; checkpoint: string; stopped: boolean; results?: string }
   | { kind: 'failed'; message: string };
 export type RunEventParams = RunEvent & { runDir: string };
 export const runEvent = new NotificationType<RunEventParams>('electra/runEvent');

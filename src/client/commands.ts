@@ -1,10 +1,12 @@
 import * as vscode from 'vscode';
 import type { EngineContext } from './context';
 import type { HeatmapController } from './heatmap';
-import { resumePretraining, startPretraining, stopPretraining } from './pretraining';
+import { givenParams, startFinetuning } from './finetuning';
+import { resumePretraining, startPretraining } from './pretraining';
+import { stopRun as stopEngineRun } from './run-progress';
 import type { PretrainParams } from '../protocol';
 import type { Panels } from './panels';
-import { listRunFolders } from './run-folders';
+import { listCheckpoints, listRunFolders } from './run-folders';
 
 /** Each command is a small factory over the extension's parts (as rust-analyzer's commands.ts). */
 export interface CommandDeps {
@@ -44,7 +46,7 @@ const restartEngine: CommandFactory = ({ engine }) => async () => {
 const startPretrainingCommand: CommandFactory = ({ engine }) => (args?: unknown) => startPretraining(engine, (args ?? {}) as Partial<PretrainParams>);
 
 const resumeRun: CommandFactory = ({ engine }) => (args?: unknown) => resumePretraining(engine, (args ?? {}) as { out?: string; steps?: number });
-const stopRun: CommandFactory = ({ engine }) => (runDir?: unknown) => stopPretraining(engine, typeof runDir === 'string' ? runDir : undefined);
+const stopRun: CommandFactory = ({ engine }) => (runDir?: unknown) => stopEngineRun(engine, typeof runDir === 'string' ? runDir : undefined);
 
 /** From the Runs view: a checkpoint node (or a folder path) becomes the heatmap's checkpoint. */
 const useCheckpointForHeatmap: CommandFactory = ({ heatmap }) => async (node?: unknown) => {
@@ -71,7 +73,7 @@ const corruptSelection: CommandFactory = ({ panels }) => () => {
 const evaluateCheckpointCommand: CommandFactory = ({ panels }) => async (arg?: unknown) => {
   const given = typeof arg === 'string' ? [arg] : Array.isArray(arg) ? arg.filter((a): a is string => typeof a === 'string') : (arg as { dir?: string } | undefined)?.dir;
   if (given) return panels.evaluation.show(typeof given === 'string' ? [given] : given);
-  const items = (await listRunFolders()).flatMap((run) => run.checkpoints.map((c) => ({ label: `${run.name} · step ${c.step}`, description: c.dir, dir: c.dir })));
+  const items = await listCheckpoints();
   const OTHER = { label: 'Another folder…', description: 'a checkpoint outside the runs folder (with a corpus chosen in the panel)', dir: '' };
   const picked = items.length ? await vscode.window.showQuickPick([...items, OTHER], { title: 'ELECTRA: evaluate which checkpoints?', canPickMany: true }) : [OTHER];
   if (!picked?.length) return panels.evaluation.show();
@@ -83,6 +85,9 @@ const evaluateCheckpointCommand: CommandFactory = ({ panels }) => async (arg?: u
   return panels.evaluation.show(dirs);
 };
 
+/** A checkpoint node from the Runs view, a checkpoint path, or fine-tuning options (which skip the questions). */
+const finetuneCheckpoint: CommandFactory = ({ engine, panels }) => (arg?: unknown) => startFinetuning(engine, panels, givenParams(arg));
+
 const showRunsDashboard: CommandFactory = ({ panels }) => (node?: unknown) => {
   const dir = typeof node === 'string' ? node : (node as { kind?: string; dir?: string; runDir?: string } | undefined)?.runDir ?? (node as { dir?: string } | undefined)?.dir;
   panels.runs.show(dir);
@@ -92,6 +97,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
   'electraLab.openLabPanel': openLabPanel,
   'electraLab.corruptSelection': corruptSelection,
   'electraLab.evaluateCheckpoint': evaluateCheckpointCommand,
+  'electraLab.finetuneCheckpoint': finetuneCheckpoint,
   'electraLab.showRunsDashboard': showRunsDashboard,
   'electraLab.useCheckpointForHeatmap': useCheckpointForHeatmap,
   'electraLab.resumeRunFromTree': resumeRunFromTree,

@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { pretrainStart, pretrainStop, type PretrainParams, type RunEventParams } from '../protocol';
+import { pretrainStart, type PretrainParams } from '../protocol';
 import type { EngineContext } from './context';
 import { listRunFolders } from './run-folders';
+import { followRun, requestRun, showRunError } from './run-progress';
 
 export interface RunOutcome {
   runDir: string;
@@ -63,47 +64,16 @@ async function askParams(given: Partial<PretrainParams>): Promise<PretrainParams
 export async function startPretraining(engine: EngineContext, given: Partial<PretrainParams> = {}): Promise<RunOutcome | undefined> {
   const params = await askParams(given);
   if (!params) return undefined;
-  let runDir: string;
-  try {
-    ({ runDir } = await engine.languageClient.sendRequest(pretrainStart, params));
-  } catch (e) {
-    void vscode.window.showErrorMessage(`ELECTRA: could not start pretraining: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`, 'Open Log').then((c) => c && engine.output.show());
-    return undefined;
-  }
+  const runDir = await requestRun(engine, 'pretraining', (client) => client.sendRequest(pretrainStart, params));
+  if (!runDir) return undefined;
   engine.output.appendLine(`pretraining into ${runDir}`);
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: params.resume ? `ELECTRA: resuming ${path.basename(params.out)}` : `ELECTRA pretraining (${params.preset})`, cancellable: true },
-    (progress, token) => new Promise<RunOutcome>((resolve) => {
-      let lastStep = 0;
-      token.onCancellationRequested(() => void engine.languageClient.sendRequest(pretrainStop, { runDir }));
-      const sub = engine.onRunEvent((e: RunEventParams) => {
-        if (e.runDir !== runDir) return;
-        switch (e.kind) {
-          case 'step':
-            progress.report({ increment: ((e.step - lastStep) / e.totalSteps) * 100, message: `step ${e.step}/${e.totalSteps}, loss ${e.loss.toFixed(3)}` });
-            engine.showJob(`step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(2)}`);
-            lastStep = e.step;
-            break;
-          case 'info':
-          case 'warning':
-            engine.output.appendLine(`[${e.kind}] ${e.message}`);
-            break;
-          case 'done':
-          case 'failed':
-            sub.dispose();
-            engine.showJob(undefined);
-            if (e.kind === 'failed') {
-              void vscode.window.showErrorMessage(`ELECTRA pretraining failed: ${e.message}`, 'Open Log').then((c) => c && engine.output.show());
-              resolve({ runDir, stopped: false, failed: e.message });
-            } else {
-              void vscode.window.showInformationMessage(`ELECTRA pretraining ${e.stopped ? 'stopped' : 'finished'} at step ${e.step}: ${e.checkpoint}`);
-              resolve({ runDir, checkpoint: e.checkpoint, stopped: e.stopped });
-            }
-            break;
-        }
-      });
-    }),
-  );
+  const end = await followRun(engine, runDir, params.resume ? `ELECTRA: resuming ${path.basename(params.out)}` : `ELECTRA pretraining (${params.preset})`);
+  if (end.kind === 'failed') {
+    showRunError(engine, `ELECTRA pretraining failed: ${end.message}`);
+    return { runDir, stopped: false, failed: end.message };
+  }
+  void vscode.window.showInformationMessage(`ELECTRA pretraining ${end.stopped ? 'stopped' : 'finished'} at step ${end.step}: ${end.checkpoint}`);
+  return { runDir, checkpoint: end.checkpoint, stopped: end.stopped };
 }
 
 /** Resume Run: continue a run from its last checkpoint (same data order), optionally with more steps. */
@@ -111,14 +81,4 @@ export async function resumePretraining(engine: EngineContext, given: { out?: st
   const out = given.out ?? (await vscode.window.showQuickPick((await listRunFolders()).map((r) => r.dir), { title: 'ELECTRA: resume which run?' }));
   if (!out) return undefined;
   return startPretraining(engine, { corpus: [], steps: given.steps, out, resume: true });
-}
-
-/** Stop Run: the run writes a checkpoint after its current step and ends. */
-export async function stopPretraining(engine: EngineContext, runDir: string | undefined): Promise<void> {
-  const target = runDir ?? engine.activeRuns()[0];
-  if (!target) {
-    void vscode.window.showInformationMessage('ELECTRA: no pretraining run is active.');
-    return;
-  }
-  await engine.languageClient.sendRequest(pretrainStop, { runDir: target });
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { MetricRecord, RunSample } from '../protocol';
+import type { FinetuneSummary, MetricRecord, RunSample } from '../protocol';
 
 /** A run folder on disk, as the trainer (from the editor or the CLI) left it. */
 export interface RunFolder {
@@ -48,6 +48,11 @@ export async function listRunFolders(): Promise<RunFolder[]> {
   return runs;
 }
 
+/** Every checkpoint of the workspace's runs, as quick-pick items ("run · step N", newest run first). */
+export async function listCheckpoints(): Promise<{ label: string; description: string; dir: string }[]> {
+  return (await listRunFolders()).flatMap((run) => run.checkpoints.map((c) => ({ label: `${run.name} · step ${c.step}`, description: c.dir, dir: c.dir })));
+}
+
 /** Parsed lines that `accept` turns into a T (undefined = skip the line). */
 function jsonLines<T>(text: string, accept: (value: unknown) => T | undefined): T[] {
   const out: T[] = [];
@@ -91,4 +96,24 @@ function asRunSample(value: unknown): RunSample | undefined {
 export async function readSamples(runDir: string, limit = 200): Promise<RunSample[]> {
   const text = await fs.readFile(path.join(runDir, 'samples.jsonl'), 'utf8').catch(() => '');
   return jsonLines(text, asRunSample).slice(-limit);
+}
+
+/** A fine-tuning results JSON (`<checkpoint>/finetune/<task>.json`), as much of it as the editor reports. */
+export interface FinetuneResultsFile extends FinetuneSummary {
+  bestEpoch?: number;
+  epochs?: number;
+  /** The dev metric that chose the best epoch. */
+  selectBy?: string;
+}
+
+export async function readFinetuneResults(file: string): Promise<FinetuneResultsFile | undefined> {
+  const raw = await readJsonObject(file);
+  if (!raw || typeof raw.metrics !== 'object' || raw.metrics === null) return undefined;
+  const metrics = Object.fromEntries(Object.entries(raw.metrics).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+  const options = (raw.options ?? {}) as Record<string, unknown>;
+  const number = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  return {
+    task: typeof raw.task === 'string' ? raw.task : path.basename(file, '.json'), metrics,
+    bestEpoch: number(raw.best_epoch), epochs: number(raw.epochs), selectBy: typeof options.selectBy === 'string' ? options.selectBy : undefined,
+  };
 }

@@ -4,7 +4,7 @@
  */
 import { createConnection, LSPErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type CancellationToken } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { corruptSample, engineInfo, engineLog, evaluateCheckpoint, evaluateProgress, heatmapScores, pretrainStart, pretrainStop, runEvent, tokenPredictions, type EngineInitOptions, type EngineInfo } from '../protocol';
+import { corruptSample, engineInfo, engineLog, evaluateCheckpoint, evaluateProgress, finetuneStart, heatmapScores, pretrainStart, runEvent, runStop, tokenPredictions, type EngineInitOptions, type EngineInfo } from '../protocol';
 import { initBackend, shutdownBackend } from './backend';
 import { isUserError, UserError } from './errors';
 import { ScoringCancelled } from './inference/heatmap';
@@ -84,8 +84,9 @@ connection.onRequest(evaluateCheckpoint, (params, token) => guarded(async () => 
   return evaluations.evaluate(params, (done, total) => connection.sendNotification(evaluateProgress, { checkpoint: params.checkpoint, done, total }), controller.signal);
 }));
 
-connection.onRequest(pretrainStart, (params) => guarded(async () => ({ runDir: runs.start(params) })));
-connection.onRequest(pretrainStop, (params) => guarded(async () => runs.stop(params.runDir)));
+connection.onRequest(pretrainStart, (params) => guarded(async () => ({ runDir: runs.startPretrain(params) })));
+connection.onRequest(finetuneStart, (params) => guarded(async () => ({ runDir: runs.startFinetune(params) })));
+connection.onRequest(runStop, (params) => guarded(async () => runs.stop(params.runDir)));
 
 documents.onDidClose((e) => heatmap.forget(e.document.uri));
 

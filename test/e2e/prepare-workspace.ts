@@ -4,7 +4,8 @@ import * as path from 'node:path';
 
 /**
  * The workspace the integration suite opens: documents (short, long, 10,000 lines), a checkpoint pretrained by the CLI on real text
- * (the installed packages' READMEs), and the CLI's `heatmap --json` of the document to compare against.
+ * (the installed packages' READMEs), the CLI's `heatmap --json` of the document to compare against, and a small
+ * fine-tuning task.
  */
 export function prepareWorkspace(root: string, dir: string): void {
   const cli = path.join(root, 'dist', 'cli.js');
@@ -36,9 +37,29 @@ export function prepareWorkspace(root: string, dir: string): void {
   fs.writeFileSync(path.join(dir, 'big.md'), lines.slice(0, 10_000).join('\n'));
   const expected = execFileSync(process.execPath, [cli, 'heatmap', '--checkpoint', checkpoint, doc, '--json'], { encoding: 'utf8' });
   fs.writeFileSync(path.join(dir, 'expected-heatmap.json'), expected);
+  writeReadmeSourceTask(root, path.join(dir, 'readme-source'));
   fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
   fs.writeFileSync(path.join(dir, '.vscode', 'settings.json'), JSON.stringify({
     'electraLab.heatmap.checkpoint': checkpoint,
     'electraLab.heatmap.debounceMs': 100,
   }, null, 2));
+}
+
+/**
+ * A fine-tuning task of real text, small enough to train in seconds: which package's README a sentence comes from
+ * (fast-glob's or uPlot's; labels are the names). Every fourth sentence is dev. Also a TSV without a label column.
+ */
+function writeReadmeSourceTask(root: string, dir: string): void {
+  const rows = { train: [] as string[], dev: [] as string[] };
+  for (const pkg of ['fast-glob', 'uplot']) {
+    const text = fs.readFileSync(path.join(root, 'node_modules', pkg, 'README.md'), 'utf8').replace(/```[\s\S]*?```/g, ' ');
+    // Prose only: links keep their words, list bullets go.
+    const sentences = text.split(/(?<=[.!?])\s+|\n\n/).map((s) => s.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/\s+/g, ' ').replace(/^[-*] /, '').trim())
+      .filter((s) => s.split(' ').length >= 6 && s.split(' ').length <= 30 && !/[\t|#<>]/.test(s)).slice(0, 24);
+    sentences.forEach((s, i) => (i % 4 === 3 ? rows.dev : rows.train).push(`${s}\t${pkg}`));
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'train.tsv'), ['sentence\tlabel', ...rows.train].join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'dev.tsv'), ['sentence\tlabel', ...rows.dev].join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'no-label.tsv'), ['sentence\tsource', ...rows.dev].join('\n') + '\n');
 }

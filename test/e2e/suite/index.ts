@@ -4,11 +4,13 @@
  */
 import Mocha from 'mocha';
 import { registerExtensionTests } from './extension.test';
+import { registerFinetuneTests } from './finetune.test';
 import { registerPanelTests } from './panels.test';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false });
   registerExtensionTests(mocha);
+  registerFinetuneTests(mocha);
   registerPanelTests(mocha);
   return new Promise((resolve, reject) => {
     mocha.run((failures) => {

@@ -1,0 +1,82 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Mocha from 'mocha';
+import * as vscode from 'vscode';
+import type { ElectraLabApi } from '../../../src/extension';
+import type { FinetuneOutcome } from '../../../src/client/finetuning';
+import { evaluateCheckpoint, type CheckpointEvaluation, type EvaluateParams, type RunEventParams } from '../../../src/protocol';
+import { workspaceFile } from './workspace';
+
+export function registerFinetuneTests(mocha: Mocha): void {
+  const suite = Mocha.Suite.create(mocha.suite, 'ELECTRA Lab fine-tuning in a real VS Code');
+  let api: ElectraLabApi;
+  const add = (title: string, fn: () => Promise<void>) => suite.addTest(new Mocha.Test(title, fn));
+  const checkpoint = () => workspaceFile(path.join('.electra', 'runs', 'e2e', 'checkpoints', 'step-40'));
+  const task = (name: string) => workspaceFile(path.join('readme-source', name));
+
+  add('Fine-tune Checkpoint is in the palette and on the Runs view\'s checkpoints', async () => {
+    const extension = vscode.extensions.getExtension<ElectraLabApi>('electra-lab.electra-lab')!;
+    api = await extension.activate();
+    assert.ok((await vscode.commands.getCommands(true)).includes('electraLab.finetuneCheckpoint'));
+    const menus = (extension.packageJSON as { contributes: { menus: Record<string, { command: string; when?: string }[]> } }).contributes.menus;
+    assert.ok(menus['view/item/context'].some((m) => m.command === 'electraLab.finetuneCheckpoint' && /viewItem == electraCheckpoint/.test(m.when ?? '')));
+    assert.ok(!menus.commandPalette.some((m) => m.command === 'electraLab.finetuneCheckpoint'), 'not hidden from the palette');
+  });
+
+  add('Fine-tune Checkpoint trains in the engine\'s child process, writes the results JSON, and reports its metric', async () => {
+    const events: RunEventParams[] = [];
+    const sub = api.engine.onRunEvent((e) => events.push(e));
+    const outcome = await vscode.commands.executeCommand<FinetuneOutcome>('electraLab.finetuneCheckpoint', {
+      checkpoint: checkpoint(), train: task('train.tsv'), dev: task('dev.tsv'), epochs: 1, batch: 8, seq: 32,
+    });
+    sub.dispose();
+    assert.equal(outcome.failed, undefined, outcome.failed);
+    assert.equal(outcome.runDir, path.join(checkpoint(), 'finetune', 'readme-source'), 'the model goes next to its results, in the checkpoint');
+    assert.equal(outcome.results, path.join(checkpoint(), 'finetune', 'readme-source.json'));
+    const results = JSON.parse(fs.readFileSync(outcome.results, 'utf8')) as { task: string; metrics: Record<string, number>; labels: string[] };
+    assert.equal(results.task, 'readme-source');
+    assert.deepEqual(results.labels, ['fast-glob', 'uplot']);
+    assert.ok(Number.isFinite(results.metrics.accuracy) && Number.isFinite(results.metrics.mcc), JSON.stringify(results.metrics));
+    assert.deepEqual(outcome.headline, { name: 'accuracy', value: results.metrics.accuracy });
+    assert.ok(fs.existsSync(path.join(outcome.runDir, 'model.safetensors')), 'the fine-tuned model was saved');
+    const mine = events.filter((e) => e.runDir === outcome.runDir);
+    assert.ok(mine.some((e) => e.kind === 'step') && mine.some((e) => e.kind === 'metrics'), mine.map((e) => e.kind).join(', '));
+    const done = mine.find((e) => e.kind === 'done');
+    assert.ok(done?.kind === 'done' && done.results === outcome.results && !done.stopped);
+    // What the evaluation panel shows next to the checkpoint (by method name: this bundle's copy of the protocol
+    // library is not the extension's, and the client checks a request type's identity).
+    const params: EvaluateParams = { checkpoint: checkpoint(), split: 'all', maxExamples: 8 };
+    const evaluation = await api.engine.languageClient.sendRequest<CheckpointEvaluation>(evaluateCheckpoint.method, params);
+    assert.deepEqual(evaluation.finetune.find((f) => f.task === 'readme-source')?.metrics.accuracy, results.metrics.accuracy);
+  });
+
+  add('from a Runs-view checkpoint, the questions pick the files, the task kind and the columns from the header row', async () => {
+    const node = (await api.runs.getChildren((await api.runs.getChildren()).find((r) => r.kind === 'run' && r.label === 'e2e'))).find((c) => c.dir === checkpoint());
+    assert.ok(node, 'the e2e run\'s checkpoint is in the Runs view');
+    const outcome = vscode.commands.executeCommand<FinetuneOutcome>('electraLab.finetuneCheckpoint', node);
+    const settle = () => new Promise((r) => setTimeout(r, 1200));
+    // Training file (dev.tsv, no-label.tsv, train.tsv, Another…): the third; dev file: the first, from the same folder;
+    // kind: Classification; text column: "sentence" (then "label" is the only column left and is taken as the label).
+    for (const moves of [2, 0, 0, 0]) {
+      await settle();
+      for (let i = 0; i < moves; i++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    }
+    const result = await outcome;
+    assert.equal(result.failed, undefined, result.failed);
+    assert.ok(result.headline && Number.isFinite(result.headline.value));
+    const { options } = JSON.parse(fs.readFileSync(result.results!, 'utf8')) as { options: Record<string, unknown> };
+    assert.deepEqual([options.train, options.dev, options.kind, options.textA, options.textB, options.label],
+      [task('train.tsv'), task('dev.tsv'), 'classification', 'sentence', undefined, 'label']);
+  });
+
+  add('a task file without a label column fails with one line naming the file', async () => {
+    const outcome = await vscode.commands.executeCommand<FinetuneOutcome>('electraLab.finetuneCheckpoint', {
+      checkpoint: checkpoint(), train: task('no-label.tsv'), dev: task('no-label.tsv'), epochs: 1,
+    });
+    assert.match(outcome.failed ?? '', /no-label\.tsv: cannot tell which column holds the label \(columns: "sentence", "source"\)/);
+    assert.doesNotMatch(outcome.failed ?? '', /\n|\s+at /, 'no stack trace');
+    await vscode.commands.executeCommand('notifications.clearAll'); // the panels' screenshots come next
+  });
+}
