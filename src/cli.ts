@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return command || flags.help ? 0 : 1;
   }
-  const controller = new AbortController();
+  reportingTo = flags['progress-json'] ? 'engine' : 'terminal';
   // First Ctrl-C: stop after this step and write a checkpoint; second: leave at once.
   process.on('SIGINT', () => {
     if (controller.signal.aborted) process.exit(130);
@@ -94,9 +94,17 @@ function describeError(e: unknown): string {
   return `internal error: ${message.split('\n')[0]} (rerun with --verbose for details, and please report it)`;
 }
 
-// `electra-lab heatmap ... | head` closes stdout early: that is not an error worth a stack trace.
+/** Stops a training command after its current step (it then writes a checkpoint, or keeps its best epoch). */
+const controller = new AbortController();
+let reportingTo: 'engine' | 'terminal' = 'terminal';
+
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
+  if (e.code !== 'EPIPE') return;
+  // Under --progress-json stdout is the engine: once it is gone (crashed, restarted) nobody follows the run,
+  // so stop as Stop does — with a checkpoint, which Resume Run continues from — instead of losing the steps.
+  if (reportingTo === 'engine') controller.abort();
+  // `electra-lab heatmap ... | head` closes stdout early: that is not an error worth a stack trace.
+  else process.exit(0);
 });
 
 main(process.argv.slice(2)).then((code) => {

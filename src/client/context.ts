@@ -68,6 +68,7 @@ export class EngineContext implements vscode.Disposable {
     this.info = await this.client.sendRequest(engineInfo);
     this.output.appendLine(`engine ${this.info.pid} backend: ${this.info.backend}`);
     this.showStatus(`$(pulse) ELECTRA ${this.info.tier}`, `ELECTRA Lab engine: ${this.info.backend}`);
+    this.endOrphanedRuns();
     this.onDidRestartEmitter.fire();
   }
 
@@ -78,6 +79,7 @@ export class EngineContext implements vscode.Disposable {
       this.output.appendLine(`engine restarted (process ${previous.pid} ended; now ${this.info.pid}): ${this.info.backend}`);
       this.showJob(undefined);
       void vscode.window.showWarningMessage('The ELECTRA Lab engine stopped unexpectedly and was restarted.', 'Open Log').then((c) => c && this.output.show());
+      this.endOrphanedRuns();
       this.onDidRestartEmitter.fire();
     }
   }
@@ -100,6 +102,21 @@ export class EngineContext implements vscode.Disposable {
   }
 
   private readonly runsInFlight = new Set<string>();
+
+  /**
+   * A run reports through the engine that started it; a new engine process never hears from it again. The
+   * run itself stops after its current step once its engine is gone and saves what it has (the CLI stops on a
+   * closed stdout), so its followers get that as its end instead of waiting for ever.
+   */
+  private endOrphanedRuns(): void {
+    for (const runDir of this.runsInFlight) {
+      this.onRunEventEmitter.fire({
+        kind: 'failed', runDir,
+        message: 'the engine restarted, so the run stopped after its current step — a pretraining run saved a checkpoint (Resume Run continues it), fine-tuning kept its best epoch',
+      });
+    }
+    this.runsInFlight.clear();
+  }
 
   /** Runs this window started that have not ended (Stop Run picks from them). */
   activeRuns(): string[] {

@@ -226,12 +226,21 @@ export function registerExtensionTests(mocha: Mocha): void {
     assert.equal(vscode.workspace.getConfiguration('electraLab').get('heatmap.checkpoint'), checkpoints[0].dir);
   });
 
-  add('a killed engine process is restarted and the heatmap comes back', async () => {
+  add('a killed engine process is restarted, the heatmap comes back, and a run it was following ends with a checkpoint', async () => {
     const uri = vscode.Uri.file(workspaceFile('doc.md'));
+    const out = workspaceFile(path.join('.electra', 'runs', 'orphaned'));
+    let firstStep!: () => void;
+    const stepping = new Promise<void>((resolve) => (firstStep = resolve));
+    const sub = api.engine.onRunEvent((e) => e.runDir === out && e.kind === 'step' && firstStep());
+    const run = vscode.commands.executeCommand<{ checkpoint?: string; failed?: string }>('electraLab.startPretraining', {
+      corpus: [workspaceFile('corpus')], out, preset: 'tiny', steps: 100_000, batch: 4, seq: 32, saveEvery: 100_000,
+    });
+    await stepping;
+    sub.dispose();
     const oldPid = api.engine.engine!.pid;
     const restarted = new Promise<void>((resolve) => {
-      const sub = api.engine.onDidRestart(() => {
-        sub.dispose();
+      const restartSub = api.engine.onDidRestart(() => {
+        restartSub.dispose();
         resolve();
       });
     });
@@ -241,5 +250,17 @@ export function registerExtensionTests(mocha: Mocha): void {
     assert.notEqual(api.engine.engine!.pid, oldPid);
     const result = await repainted;
     assert.ok(result.tokens.length > 0);
+    // The run's progress ends instead of waiting for events no engine will send…
+    const outcome = await run;
+    assert.match(outcome.failed ?? '', /engine restarted/);
+    // …and the run, left without its engine, stops after its step and saves a checkpoint.
+    const checkpoints = path.join(out, 'checkpoints');
+    const deadline = Date.now() + 60_000;
+    while (!(fs.existsSync(checkpoints) && fs.readdirSync(checkpoints).some((d) => d.startsWith('step-'))) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const saved = fs.existsSync(checkpoints) ? fs.readdirSync(checkpoints).filter((d) => d.startsWith('step-')) : [];
+    assert.equal(saved.length, 1, `checkpoints: ${saved.join(', ')}`);
+    assert.ok(fs.existsSync(path.join(checkpoints, saved[0], 'model.safetensors')));
   });
 }
