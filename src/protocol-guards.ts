@@ -262,6 +262,7 @@ export const parseEvalFromWebview = byType<EvalFromWebview>({
     if (x.force !== undefined) out.force = x.force as boolean;
     return out;
   },
+  finetune: (x) => (isArr(x.checkpoints, LIMITS.checkpoints, str(LIMITS.path)) && isSplit(x.split) ? { type: 'finetune', checkpoints: [...x.checkpoints], split: x.split } : undefined),
   export: (x) => (x.format === 'csv' || x.format === 'json' ? { type: 'export', format: x.format } : undefined),
   reveal: (x) => (isStr(x.checkpoint, LIMITS.path) ? { type: 'reveal', checkpoint: x.checkpoint } : undefined),
 });

@@ -318,6 +318,8 @@ export type EvalToWebview =
 export type EvalFromWebview =
   | { type: 'ready' }
   | { type: 'evaluate'; checkpoints: string[]; split: 'heldout' | 'all'; corpus?: string[]; force?: boolean }
+  /** Fine-tune each checkpoint on one task (asked once, in the editor), then evaluate it again with its results. */
+  | { type: 'finetune'; checkpoints: string[]; split: 'heldout' | 'all' }
   | { type: 'cancel' }
   | { type: 'export'; format: 'csv' | 'json' }
   | { type: 'reveal'; checkpoint: string };

@@ -72,6 +72,9 @@ describe('protocol guards', () => {
     assert.equal(parseRunsFromWebview({ type: 'select', runDirs: [1] }), undefined);
     assert.deepEqual(parseEvalFromWebview({ type: 'evaluate', checkpoints: ['c'], split: 'all', force: true }), { type: 'evaluate', checkpoints: ['c'], split: 'all', force: true });
     assert.equal(parseEvalFromWebview({ type: 'evaluate', checkpoints: ['c'], split: 'train' }), undefined);
+    assert.deepEqual(parseEvalFromWebview({ type: 'finetune', checkpoints: ['c'], split: 'heldout', extra: 1 }), { type: 'finetune', checkpoints: ['c'], split: 'heldout' });
+    assert.equal(parseEvalFromWebview({ type: 'finetune', checkpoints: 'c', split: 'heldout' }), undefined);
+    assert.equal(parseEvalFromWebview({ type: 'finetune', checkpoints: ['c'] }), undefined);
     assert.deepEqual(parseEvalFromWebview({ type: 'export', format: 'csv' }), { type: 'export', format: 'csv' });
     assert.equal(parseEvalFromWebview({ type: 'export', format: 'xlsx' }), undefined);
   });

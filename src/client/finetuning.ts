@@ -19,6 +19,8 @@ export interface FinetuneOutcome {
   /** The dev metric that chose the best epoch, and its value. */
   headline?: { name: string; value: number };
   failed?: string;
+  /** What ran: the same task for another checkpoint is these with its `checkpoint` (and no `out`). */
+  params: FinetuneParams;
 }
 
 /** What the command was given: a checkpoint path, a Runs-view checkpoint node `{dir}`, or fine-tuning options. */
@@ -130,7 +132,7 @@ export async function startFinetuning(engine: EngineContext, panels: Panels, giv
   });
   if (end.kind === 'failed') {
     showRunError(engine, `ELECTRA fine-tuning failed: ${end.message}`);
-    return { runDir, checkpoint, stopped: false, failed: end.message };
+    return { runDir, checkpoint, stopped: false, failed: end.message, params };
   }
   const results = end.results ? await readFinetuneResults(end.results) : undefined;
   const headline = results && headlineOf(results);
@@ -139,5 +141,5 @@ export async function startFinetuning(engine: EngineContext, panels: Panels, giv
   void vscode.window.showInformationMessage(`ELECTRA fine-tuning ${end.stopped ? 'stopped, best epoch kept' : 'finished'} — ${said}`, SHOW).then((choice) => {
     if (choice === SHOW) void panels.evaluation.show([checkpoint]);
   });
-  return { runDir, checkpoint, stopped: end.stopped, results: end.results, task: results?.task, metrics: results?.metrics, headline };
+  return { runDir, checkpoint, stopped: end.stopped, results: end.results, task: results?.task, metrics: results?.metrics, headline, params };
 }

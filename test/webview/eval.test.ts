@@ -117,6 +117,19 @@ describe('eval page', () => {
     assert.equal(await p.page.$eval('select.native-select', (s) => (s as HTMLSelectElement).value), 'loss');
   });
 
+  it('posts fine-tune for the checked checkpoints, with the split their new evaluation uses', async () => {
+    const p = await h.open('eval');
+    await p.send(f.checkpoints);
+    const fineTune = 'vscode-button:has-text("Fine-tune")';
+    assert.equal(await p.page.$eval(fineTune, (b) => b.hasAttribute('disabled')), true, 'nothing checked yet');
+    await p.page.click(`vscode-checkbox[data-dir="${refs[0].dir}"]`);
+    await p.page.click(`vscode-checkbox[data-dir="${refs[2].dir}"]`);
+    await p.clearPosted();
+    await p.page.click(fineTune);
+    assert.deepEqual(await p.posted(), [{ type: 'finetune', checkpoints: [refs[0].dir, refs[2].dir], split: 'heldout' }]);
+    assert.deepEqual(await p.problems(), []);
+  });
+
   it('posts export requests', async () => {
     const p = await h.open('eval');
     await showAll(p);

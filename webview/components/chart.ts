@@ -86,9 +86,11 @@ export function lineChart(o: { title: string; xLabel: string; yLabel?: string; h
       axes: [axis(o.xLabel), { ...axis(o.yLabel), size: 60 }],
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false } },
+      // Points keep uPlot's default: drawn only where the data is sparse, so one checkpoint shows as a dot
+      // while a run's dense curve stays a line.
       series: [
         { label: o.xLabel },
-        ...current.series.map((s) => ({ label: s.label, stroke: resolve(s.color), width: 1.5, spanGaps: true, dash: s.dash, points: { show: false } })),
+        ...current.series.map((s) => ({ label: s.label, stroke: resolve(s.color), width: 1.5, spanGaps: true, dash: s.dash })),
       ],
     };
     plot = new uPlot(opts, current.data as uPlot.AlignedData, plotBox);

@@ -110,10 +110,20 @@ const evaluate = button({
   },
 });
 const cancel = button({ label: 'Cancel', onClick: () => host.post({ type: 'cancel' }), disabled: true });
+// The task (files, columns) is asked in the editor; each checkpoint is then evaluated again with its results.
+const finetune = button({
+  label: 'Fine-tune…',
+  ariaLabel: 'Fine-tune the checked checkpoints on one task',
+  onClick: () => {
+    if (state.selected.length === 0) return;
+    host.post({ type: 'finetune', checkpoints: [...state.selected], split: state.split });
+  },
+});
 const exportCsv = button({ label: 'Export CSV', onClick: () => host.post({ type: 'export', format: 'csv' }) });
 const exportJson = button({ label: 'Export JSON', onClick: () => host.post({ type: 'export', format: 'json' }) });
 const syncButtons = () => {
   evaluate.setDisabled(state.selected.length === 0 || busy);
+  finetune.setDisabled(state.selected.length === 0 || busy);
   cancel.setDisabled(!busy);
   const any = state.evaluations.length > 0;
   exportCsv.setDisabled(!any);
@@ -215,7 +225,7 @@ document.getElementById('app')!.append(
     el('section', { className: 'eval-side', attrs: { 'aria-label': 'What to evaluate' } }, [
       picker.el,
       el('div', { className: 'toolbar' }, [split.el, force.el]),
-      el('div', { className: 'toolbar' }, [evaluate.el, cancel.el]),
+      el('div', { className: 'toolbar' }, [evaluate.el, cancel.el, finetune.el]),
     ]),
     el('section', { className: 'eval-main', attrs: { 'aria-label': 'Results' } }, [
       el('div', { className: 'toolbar' }, [el('h2', { text: 'Comparison' }), exportCsv.el, exportJson.el]),

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { evaluateCheckpoint, type CheckpointEvaluation, type CheckpointRef, type EvalFromWebview, type EvalToWebview } from '../../protocol';
+import { evaluateCheckpoint, type CheckpointEvaluation, type CheckpointRef, type EvalFromWebview, type EvalToWebview, type FinetuneParams } from '../../protocol';
+import type { FinetuneOutcome } from '../finetuning';
 import { parseEvalFromWebview } from '../../protocol-guards';
 import type { EngineContext } from '../context';
 import { readSettings } from '../config';
@@ -49,6 +50,8 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
     switch (message.type) {
       case 'evaluate':
         return this.evaluate(message);
+      case 'finetune':
+        return this.finetune(message.checkpoints, message.split);
       case 'cancel':
         this.running?.cancel();
         return;
@@ -97,6 +100,31 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
     });
     if (this.running === cancel) this.running = undefined;
     cancel.dispose();
+    this.post({ type: 'idle' });
+  }
+
+  /**
+   * Fine-tunes the checkpoints one after another on one task — asked once, by the Fine-tune Checkpoint command
+   * for the first — and evaluates each again, so its row gains the task's metrics: checkpoints compared on a
+   * downstream task, as the paper compares them on GLUE. A `task` given (tests) is not asked.
+   */
+  async finetune(checkpoints: string[], split: 'heldout' | 'all', task?: Omit<FinetuneParams, 'checkpoint'>): Promise<void> {
+    const known = new Set((await this.knownCheckpoints()).map((c) => c.dir));
+    for (const checkpoint of checkpoints) {
+      if (!known.has(path.resolve(checkpoint))) {
+        this.post({ type: 'failed', checkpoint, message: `${checkpoint} is not a checkpoint of this workspace's runs — choose it with "ELECTRA: Evaluate Checkpoint" first` });
+        continue;
+      }
+      const given = task ? { ...task, checkpoint, out: undefined } : checkpoint;
+      const outcome = await vscode.commands.executeCommand<FinetuneOutcome | undefined>('electraLab.finetuneCheckpoint', given);
+      if (!outcome) break; // the questions were dismissed: nothing to run
+      if (outcome.failed) {
+        this.post({ type: 'failed', checkpoint, message: `fine-tuning: ${outcome.failed}` });
+        break; // the same task would fail the same way on the next checkpoint
+      }
+      task = outcome.params;
+      await this.evaluate({ type: 'evaluate', checkpoints: [checkpoint], split });
+    }
     this.post({ type: 'idle' });
   }
 

@@ -70,7 +70,7 @@ export class PanelHost<ToWebview, FromWebview> implements vscode.Disposable {
 
   post(message: ToWebview): void {
     this.sent.push(message);
-    if (this.sent.length > 50) this.sent.shift();
+    if (this.sent.length > 500) this.sent.shift();
     void this.panel.webview.postMessage(message).then(undefined, () => this.log.warn(`${this.kind.title}: the panel is gone`));
   }
 

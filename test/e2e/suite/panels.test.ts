@@ -87,4 +87,19 @@ export function registerPanelTests(mocha: Mocha): void {
     await eventually('the checkpoint list', () => evaluation()?.sent.find((m) => m.type === 'checkpoints'));
     await screenshot('evaluation-panel');
   });
+
+  add('Fine-tune from the evaluation panel: two checkpoints on one task, each row evaluated again with the task\'s metrics', async () => {
+    const other = workspaceFile(path.join('.electra', 'runs', 'from-editor', 'checkpoints', 'step-50'));
+    const evaluation = () => api.panels.evaluation.panelHost;
+    const task = { train: workspaceFile(path.join('readme-source', 'train.tsv')), dev: workspaceFile(path.join('readme-source', 'dev.tsv')), taskName: 'panel-task', epochs: 1, batch: 8, seq: 32 };
+    await api.panels.evaluation.finetune([checkpoint(), other], 'all', task);
+    const results = evaluation()!.sent.flatMap((m) => (m.type === 'result' ? [m.evaluation] : []));
+    for (const dir of [checkpoint(), other]) {
+      assert.ok(fs.existsSync(path.join(dir, 'finetune', 'panel-task.json')), `results next to ${dir}`);
+      const rows = results.filter((e) => e.checkpoint === dir);
+      const tuned = rows.flatMap((e) => e.finetune).find((f) => f.task === 'panel-task');
+      assert.ok(tuned && Number.isFinite(tuned.metrics.accuracy), `the panel got ${dir} with the task: ${JSON.stringify(rows.map((e) => e.finetune))}`);
+    }
+    await vscode.commands.executeCommand('notifications.clearAll');
+  });
 }
