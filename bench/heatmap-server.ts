@@ -10,81 +10,17 @@
  *
  *   npm run build && node --import tsx bench/heatmap-server.ts [--presets tiny,small]
  */
-import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { engineInfo, heatmapScores, type CharRange, type HeatmapResult } from '../src/protocol';
 import { initBackend } from '../src/engine/backend';
 import { loadCheckpoint } from '../src/engine/checkpoint/model-io';
 import { scoreText as fixedStrideScore } from './baseline-fixed-stride';
-
-const ROOT = path.resolve(__dirname, '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
-const SERVER = path.join(ROOT, 'dist', 'server.js');
-const READMES = ['typescript', 'esbuild', '@tensorflow/tfjs-core', 'fast-glob', 'tsx'].map((p) => path.join(ROOT, 'node_modules', p, 'README.md')).filter((f) => fs.existsSync(f));
+import { Engine, makeCheckpoint, median, READMES } from './engine-client';
 
 function proseLines(): string[] {
   return READMES.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n'));
 }
-
-function makeCheckpoint(tmp: string, preset: string): string {
-  const corpus = path.join(tmp, 'corpus');
-  fs.mkdirSync(corpus, { recursive: true });
-  READMES.forEach((f, i) => fs.copyFileSync(f, path.join(corpus, `${i}.md`)));
-  const out = path.join(tmp, preset);
-  const vocab = preset === 'tiny' ? '4000' : '30522';
-  const r = spawnSync(process.execPath, [CLI, 'pretrain', '--corpus', corpus, '--out', out, '--preset', preset, '--steps', '1', '--batch', '2',
-    '--seq', '64', '--vocab-size', vocab, '--save-every', '1'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`pretrain ${preset} failed: ${r.stderr}`);
-  return path.join(out, 'checkpoints', 'step-1');
-}
-
-class Engine {
-  private readonly child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  readonly connection: MessageConnection = createMessageConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
-  private readonly versions = new Map<string, number>();
-
-  async start(): Promise<string> {
-    this.connection.listen();
-    await this.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { backend: 'auto' } });
-    await this.connection.sendNotification('initialized', {});
-    return (await this.connection.sendRequest(engineInfo)).backend;
-  }
-
-  async open(uri: string, text: string): Promise<void> {
-    this.versions.set(uri, 1);
-    await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'markdown', version: 1, text } });
-  }
-
-  /** Inserts text at a character offset (a one-line edit), as VS Code sends an incremental change. */
-  async insert(uri: string, text: string, offset: number, insert: string): Promise<void> {
-    const before = text.slice(0, offset);
-    const line = before.split('\n').length - 1;
-    const character = offset - (before.lastIndexOf('\n') + 1);
-    const version = this.versions.get(uri)! + 1;
-    this.versions.set(uri, version);
-    await this.connection.sendNotification('textDocument/didChange', {
-      textDocument: { uri, version }, contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text: insert }],
-    });
-  }
-
-  /** Round-trip milliseconds and the answer. */
-  async score(uri: string, checkpoint: string, range?: CharRange, provisional?: boolean): Promise<{ ms: number; result: HeatmapResult }> {
-    const started = performance.now();
-    const result = await this.connection.sendRequest(heatmapScores, { uri, version: this.versions.get(uri)!, checkpoint, range, provisional });
-    return { ms: performance.now() - started, result };
-  }
-
-  async stop(): Promise<void> {
-    await this.connection.sendRequest('shutdown');
-    await this.connection.sendNotification('exit');
-    this.connection.dispose();
-  }
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The previous path, in this process: whole-document scoring with fixed windows (median of 3, after a warm-up). */
 async function baseline(checkpoint: string, whole: string, visible: string): Promise<{ whole: number; visible: number }> {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunEvent } from '../src/protocol';
 import { finetuneCommand, pretrainCommand } from '../src/engine/service/run-args';
@@ -35,7 +36,7 @@ const FAKE_CLI = `
 const out = process.argv[process.argv.indexOf('--out') + 1];
 const say = (e) => process.stdout.write(JSON.stringify(e) + '\\n');
 if (out.endsWith('bad')) { process.stderr.write('backend: wasm\\nelectra-lab: train.tsv: cannot tell which column holds the label\\n'); process.exit(1); }
-say({ kind: 'info', message: 'started ' + process.argv[2] });
+say({ kind: 'info', message: 'started ' + process.argv[2] + ' at priority ' + require('os').getPriority() });
 process.stdout.write('not json\\n');
 if (out.endsWith('quick')) { say({ kind: 'done', step: 1, checkpoint: out, stopped: false, results: out + '.json' }); }
 else {
@@ -70,6 +71,9 @@ test('RunManager forwards a run\'s JSON lines, frees its folder when done, repor
   const quick = runs.startFinetune({ checkpoint, train: path.join(dir, 'train.tsv'), dev: path.join(dir, 'dev.tsv'), out: path.join(dir, 'quick') });
   await until((e) => e.runDir === quick && e.kind === 'done');
   assert.deepEqual(events.filter((e) => e.runDir === quick).map((e) => e.kind), ['info', 'done'], 'lines that are not events are skipped');
+  // A run is background work: it runs below the engine's priority, so the editor's requests go first.
+  const started = events.find((e) => e.runDir === quick && e.kind === 'info') as { message: string };
+  assert.equal(started.message, `started finetune at priority ${Math.min(19, os.getPriority() + 10)}`);
   assert.equal(runs.startFinetune({ checkpoint, train: 'train.tsv', dev: 'dev.tsv', out: quick }), quick, 'a finished run\'s folder can be started again at once');
   await until((e) => e.runDir === quick && e.kind === 'done' && events.filter((x) => x.kind === 'done').length === 2);
 

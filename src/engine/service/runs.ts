@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { FinetuneParams, PretrainParams, RunEvent } from '../../protocol';
@@ -27,6 +28,7 @@ export class RunManager {
   private launch({ runDir, args }: RunCommand, what: string): string {
     if (this.running.has(runDir)) throw new UserError(`a run is already ${what} into ${runDir} — stop it first`);
     const child = spawn(process.execPath, [this.cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    lowerPriority(child);
     this.running.set(runDir, child);
     let lastError = '';
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -56,5 +58,20 @@ export class RunManager {
 
   dispose(): void {
     for (const child of this.running.values()) child.kill('SIGINT');
+  }
+}
+
+/**
+ * A run is background work and the editor's requests are not: on a machine with few cores both want every
+ * core (two wasm thread pools), and at equal priority a heatmap request waited up to ~0.85 of an ELECTRA-Small
+ * step behind training (bench/heatmap-during-training.ts). A lower priority lets the engine's short requests
+ * through first; the run takes the CPU back as soon as they are done.
+ */
+function lowerPriority(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    os.setPriority(child.pid, Math.min(19, os.getPriority() + 10));
+  } catch {
+    // Not permitted here (some containers): the run keeps the engine's priority.
   }
 }
