@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { finetuneStart, type FinetuneParams } from '../protocol';
 import type { EngineContext } from './context';
 import type { Panels } from './panels';
-import { listCheckpoints, readFinetuneResults, type FinetuneResultsFile } from './run-folders';
+import { finetuneHeadline, listCheckpoints, readFinetuneResults } from './run-folders';
 import { followRun, requestRun, showRunError } from './run-progress';
 import { readTaskColumns, TaskFileError } from './task-columns';
 
@@ -110,12 +110,6 @@ function epochLine(record: Record<string, number>): string {
   return `epoch ${epoch} (step ${step}): ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' · ')}`;
 }
 
-/** The dev metric that chose the best epoch (the first one reported if the file does not say). */
-function headlineOf(results: FinetuneResultsFile): FinetuneOutcome['headline'] {
-  const name = results.selectBy !== undefined && results.selectBy in results.metrics ? results.selectBy : Object.keys(results.metrics)[0];
-  return name === undefined ? undefined : { name, value: results.metrics[name] };
-}
-
 /**
  * Fine-tune Checkpoint: `electra-lab finetune` in the engine's child process, with progress and cancel (= Stop:
  * the best epoch so far is kept); ends with the dev metric that chose the best epoch and the evaluation panel a click away.
@@ -135,7 +129,7 @@ export async function startFinetuning(engine: EngineContext, panels: Panels, giv
     return { runDir, checkpoint, stopped: false, failed: end.message, params };
   }
   const results = end.results ? await readFinetuneResults(end.results) : undefined;
-  const headline = results && headlineOf(results);
+  const headline = results && finetuneHeadline(results);
   const said = results && headline ? `${results.task}: ${headline.name} ${headline.value.toFixed(3)} on dev (best epoch ${results.bestEpoch ?? '?'} of ${results.epochs ?? '?'})` : `the results are in ${end.results ?? runDir}`;
   const SHOW = 'Show in Evaluation Panel';
   void vscode.window.showInformationMessage(`ELECTRA fine-tuning ${end.stopped ? 'stopped, best epoch kept' : 'finished'} — ${said}`, SHOW).then((choice) => {

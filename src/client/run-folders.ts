@@ -106,6 +106,24 @@ export interface FinetuneResultsFile extends FinetuneSummary {
   selectBy?: string;
 }
 
+/** The dev metric that chose the best epoch (the first one reported if the file does not say). */
+export function finetuneHeadline(results: FinetuneResultsFile): { name: string; value: number } | undefined {
+  const name = results.selectBy !== undefined && results.selectBy in results.metrics ? results.selectBy : Object.keys(results.metrics)[0];
+  return name === undefined ? undefined : { name, value: results.metrics[name] };
+}
+
+/** The fine-tuning results next to a checkpoint (`<checkpoint>/finetune/*.json`), in task-name order. */
+export async function finetuneResultsOf(checkpoint: string): Promise<(FinetuneResultsFile & { file: string })[]> {
+  const dir = path.join(checkpoint, 'finetune');
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
+  const found = await Promise.all(names.map(async (name) => {
+    const file = path.join(dir, name);
+    const results = await readFinetuneResults(file);
+    return results && { ...results, file };
+  }));
+  return found.filter((r) => r !== undefined);
+}
+
 export async function readFinetuneResults(file: string): Promise<FinetuneResultsFile | undefined> {
   const raw = await readJsonObject(file);
   if (!raw || typeof raw.metrics !== 'object' || raw.metrics === null) return undefined;

@@ -1,15 +1,17 @@
 import * as vscode from 'vscode';
 import type { EngineContext } from './context';
-import { checkpointsOf, listRunFolders, readMetrics } from './run-folders';
+import { checkpointsOf, finetuneHeadline, finetuneResultsOf, listRunFolders, readMetrics } from './run-folders';
 
-/** A run folder, or one of its checkpoints, as the Runs view shows them. */
+/** A run folder, one of its checkpoints, or a task a checkpoint was fine-tuned on, as the Runs view shows them. */
 export type RunsNode =
   | { kind: 'run'; dir: string; label: string; description: string }
-  | { kind: 'checkpoint'; dir: string; runDir: string; step: number; description: string };
+  | { kind: 'checkpoint'; dir: string; runDir: string; step: number; description: string; finetuned: number }
+  | { kind: 'finetune'; file: string; checkpoint: string; task: string; description: string; tooltip: string };
 
 /**
- * Runs → checkpoints, read from the runs directory on disk (so runs started from the CLI show up too),
- * refreshed when a run reports progress or a file in it changes.
+ * Runs → checkpoints → the tasks each was fine-tuned on (with the dev metric that chose the best epoch), read
+ * from the runs directory on disk (so runs started from the CLI show up too), refreshed when a run reports
+ * progress or a file in it changes.
  */
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
@@ -18,7 +20,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   constructor(engine: EngineContext) {
     const runsDir = vscode.workspace.getConfiguration('electraLab').get('runsDirectory', '.electra/runs');
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/${runsDir}/**/{run.json,config.json,metrics.jsonl}`);
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/${runsDir}/**/{run.json,config.json,metrics.jsonl,finetune/*.json}`);
     this.subscriptions.push(
       watcher,
       watcher.onDidCreate(() => this.refresh()),
@@ -39,13 +41,24 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         description: `${String(run.config.preset ?? '')} · ${String(run.config.objective ?? 'electra')} · ${String(run.config.steps ?? '?')} steps`,
       }));
     }
-    if (node.kind === 'checkpoint') return [];
+    if (node.kind === 'finetune') return [];
+    if (node.kind === 'checkpoint') {
+      return (await finetuneResultsOf(node.dir)).map((results) => {
+        const headline = finetuneHeadline(results);
+        const epoch = results.bestEpoch !== undefined ? ` (best epoch ${results.bestEpoch}${results.epochs !== undefined ? ` of ${results.epochs}` : ''})` : '';
+        return {
+          kind: 'finetune', file: results.file, checkpoint: node.dir, task: results.task,
+          description: headline ? `${headline.name} ${headline.value.toFixed(3)}${epoch}` : '',
+          tooltip: Object.entries(results.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('\n'),
+        };
+      });
+    }
     const { records } = await readMetrics(node.dir);
-    return (await checkpointsOf(node.dir)).map(({ dir, step }) => {
+    return Promise.all((await checkpointsOf(node.dir)).map(async ({ dir, step }) => {
       const logged = records.filter((m) => m.step <= step).pop();
       const parts = [logged?.loss !== undefined ? `loss ${logged.loss.toFixed(3)}` : '', logged?.disc_auc !== undefined ? `disc AUC ${logged.disc_auc.toFixed(3)}` : ''].filter(Boolean);
-      return { kind: 'checkpoint', dir, runDir: node.dir, step, description: parts.join(' · ') };
-    });
+      return { kind: 'checkpoint', dir, runDir: node.dir, step, description: parts.join(' · '), finetuned: (await finetuneResultsOf(dir)).length };
+    }));
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
@@ -57,7 +70,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       item.iconPath = new vscode.ThemeIcon('beaker');
       return item;
     }
-    const item = new vscode.TreeItem(`step ${node.step}`, vscode.TreeItemCollapsibleState.None);
+    if (node.kind === 'finetune') {
+      const item = new vscode.TreeItem(node.task, vscode.TreeItemCollapsibleState.None);
+      item.description = node.description;
+      item.contextValue = 'electraFinetune';
+      item.tooltip = `${node.task} on dev\n${node.tooltip}\n${node.file}`;
+      item.iconPath = new vscode.ThemeIcon('checklist');
+      item.command = { command: 'vscode.open', title: 'Open Results', arguments: [vscode.Uri.file(node.file)] };
+      return item;
+    }
+    const item = new vscode.TreeItem(`step ${node.step}`, node.finetuned > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.description = node.description;
     item.contextValue = 'electraCheckpoint';
     item.tooltip = node.dir;

@@ -223,7 +223,7 @@ export function registerExtensionTests(mocha: Mocha): void {
     const repainted = nextPaint(api, uri, () => true, 'a heatmap from the chosen checkpoint');
     await vscode.commands.executeCommand('electraLab.useCheckpointForHeatmap', checkpoints[0]);
     await repainted;
-    assert.equal(vscode.workspace.getConfiguration('electraLab').get('heatmap.checkpoint'), checkpoints[0].dir);
+    assert.equal(vscode.workspace.getConfiguration('electraLab').get('heatmap.checkpoint'), checkpoints[0].kind === 'checkpoint' && checkpoints[0].dir);
   });
 
   add('a killed engine process is restarted, the heatmap comes back, and a run it was following ends with a checkpoint', async () => {

@@ -49,10 +49,16 @@ export function registerFinetuneTests(mocha: Mocha): void {
     const params: EvaluateParams = { checkpoint: checkpoint(), split: 'all', maxExamples: 8 };
     const evaluation = await api.engine.languageClient.sendRequest<CheckpointEvaluation>(evaluateCheckpoint.method, params);
     assert.deepEqual(evaluation.finetune.find((f) => f.task === 'readme-source')?.metrics.accuracy, results.metrics.accuracy);
+    // …and what the Runs view shows under the checkpoint.
+    const checkpointNode = (await api.runs.getChildren((await api.runs.getChildren()).find((r) => r.kind === 'run' && r.label === 'e2e'))).find((c) => c.kind === 'checkpoint' && c.dir === checkpoint());
+    assert.ok(checkpointNode?.kind === 'checkpoint' && checkpointNode.finetuned === 1);
+    const [taskNode] = await api.runs.getChildren(checkpointNode);
+    assert.ok(taskNode?.kind === 'finetune' && taskNode.task === 'readme-source' && taskNode.file === outcome.results, JSON.stringify(taskNode));
+    assert.equal(taskNode.description, `accuracy ${results.metrics.accuracy.toFixed(3)} (best epoch 1 of 1)`);
   });
 
   add('from a Runs-view checkpoint, the questions pick the files, the task kind and the columns from the header row', async () => {
-    const node = (await api.runs.getChildren((await api.runs.getChildren()).find((r) => r.kind === 'run' && r.label === 'e2e'))).find((c) => c.dir === checkpoint());
+    const node = (await api.runs.getChildren((await api.runs.getChildren()).find((r) => r.kind === 'run' && r.label === 'e2e'))).find((c) => c.kind === 'checkpoint' && c.dir === checkpoint());
     assert.ok(node, 'the e2e run\'s checkpoint is in the Runs view');
     const outcome = vscode.commands.executeCommand<FinetuneOutcome>('electraLab.finetuneCheckpoint', node);
     const settle = () => new Promise((r) => setTimeout(r, 1200));
