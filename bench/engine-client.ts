@@ -64,9 +64,9 @@ export class Engine {
   }
 
   /** Round-trip milliseconds and the answer. */
-  async score(uri: string, checkpoint: string, range?: CharRange, provisional?: boolean): Promise<{ ms: number; result: HeatmapResult }> {
+  async score(uri: string, checkpoint: string, range?: CharRange, provisional?: boolean, scoreAhead?: boolean): Promise<{ ms: number; result: HeatmapResult }> {
     const started = performance.now();
-    const result = await this.connection.sendRequest(heatmapScores, { uri, version: this.versions.get(uri)!, checkpoint, range, provisional });
+    const result = await this.connection.sendRequest(heatmapScores, { uri, version: this.versions.get(uri)!, checkpoint, range, provisional, scoreAhead });
     return { ms: performance.now() - started, result };
   }
 

@@ -36,6 +36,13 @@ async function baseline(checkpoint: string, whole: string, visible: string): Pro
   return result;
 }
 
+/** Offset of the end of line `line` (0-based) in `text`. */
+function lineEnd(text: string, line: number): number {
+  let at = -1;
+  for (let i = 0; i <= line; i++) at = text.indexOf('\n', at + 1);
+  return at;
+}
+
 async function benchPreset(preset: string, checkpoint: string, whole: string, big: string) {
   const engine = new Engine();
   const backend = await engine.start();
@@ -72,6 +79,24 @@ async function benchPreset(preset: string, checkpoint: string, whole: string, bi
       visibleTwoStep.push({ firstMs: fast.ms, firstScored: fast.result.windowsScored, totalMs: fast.ms + exact.ms, laterScored: exact.result.windowsScored });
     }
   }
+  // Five more, as the editor sends them: after its default debounce (300 ms), by which time the engine has
+  // scored the edit ahead (it starts once typing pauses, SCORE_AHEAD_QUIET_MS after the change).
+  await engine.score('file:///big.md', checkpoint, { start: visible.start, end: visible.end + 12 * 10 }, true, true);
+  const visibleAhead: { firstMs: number; totalMs: number; ranByRequests: number; ahead: number }[] = [];
+  for (let i = 0; i < 5; i++) {
+    const at = lineEnd(bigText, first + 7 + 5 * i);
+    const insert = ` typed again${i}`;
+    await engine.insert('file:///big.md', bigText, at, insert);
+    bigText = bigText.slice(0, at) + insert + bigText.slice(at);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const range = { start: visible.start, end: lineEnd(bigText, first + 60) };
+    const fast = await engine.score('file:///big.md', checkpoint, range, true, true);
+    const exact = fast.result.provisional > 0 ? await engine.score('file:///big.md', checkpoint, range, false, true) : undefined;
+    visibleAhead.push({
+      firstMs: fast.ms, totalMs: fast.ms + (exact?.ms ?? 0),
+      ranByRequests: fast.result.windowsScored + (exact?.result.windowsScored ?? 0), ahead: fast.result.scoredAhead,
+    });
+  }
   // A whole 10k-token file (blank lines dropped, so its chunks and windows differ from the file above), cold, then after one-line edits.
   await engine.open('file:///whole.md', whole);
   const cold = await engine.score('file:///whole.md', checkpoint);
@@ -87,7 +112,7 @@ async function benchPreset(preset: string, checkpoint: string, whole: string, bi
   }
 
   await engine.stop();
-  return { preset, backend, cold, wholeEdits, visibleCold, visibleWarm, visibleEdits, visibleTwoStep };
+  return { preset, backend, cold, wholeEdits, visibleCold, visibleWarm, visibleEdits, visibleTwoStep, visibleAhead };
 }
 
 async function main() {
@@ -128,7 +153,10 @@ async function main() {
       console.log(`    after a one-line edit in view, one exact answer (median of 5): ${fmt(exactEdit)}, windows re-scored ${r.visibleEdits.map((e) => e.scored).join('/')} — ${ratio(exactEdit)}`);
       const firstPaint = median(r.visibleTwoStep.map((e) => e.firstMs));
       const allExact = median(r.visibleTwoStep.map((e) => e.totalMs));
-      console.log(`    after a one-line edit in view, as the editor asks (median of 5): edited text painted in ${fmt(firstPaint)} (windows ${r.visibleTwoStep.map((e) => e.firstScored).join('/')}; ${(exactEdit / firstPaint).toFixed(1)}× sooner than one exact answer), all exact after ${fmt(allExact)} (windows ${r.visibleTwoStep.map((e) => e.laterScored).join('/')} more)`);
+      console.log(`    after a one-line edit in view, asked at once (median of 5): edited text painted in ${fmt(firstPaint)} (windows ${r.visibleTwoStep.map((e) => e.firstScored).join('/')}; ${(exactEdit / firstPaint).toFixed(1)}× sooner than one exact answer), all exact after ${fmt(allExact)} (windows ${r.visibleTwoStep.map((e) => e.laterScored).join('/')} more)`);
+      const aheadFirst = median(r.visibleAhead.map((e) => e.firstMs));
+      const aheadExact = median(r.visibleAhead.map((e) => e.totalMs));
+      console.log(`    after a one-line edit in view, asked after the editor's 300 ms debounce (median of 5): edited text painted ${fmt(aheadFirst)} after the request (slowest ${fmt(Math.max(...r.visibleAhead.map((e) => e.firstMs)))}; ${(firstPaint / aheadFirst).toFixed(1)}× sooner than asked at once), all exact ${fmt(aheadExact)} after it; windows run ahead ${r.visibleAhead.map((e) => e.ahead).join('/')}, by the requests ${r.visibleAhead.map((e) => e.ranByRequests).join('/')}`);
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -42,6 +42,9 @@ export interface HeatmapParams {
    *  it (same text, changed context) their last exact scores for now; `HeatmapResult.provisional` says how
    *  many windows are still to run, which the same request without this flag then runs. */
   provisional?: boolean;
+  /** The editor's heatmap asks with this: after the document's next edit the engine scores this range again
+   *  before being asked (once the typing pauses), so the answer is mostly ready when the request comes. */
+  scoreAhead?: boolean;
 }
 export interface HeatmapToken {
   text: string;
@@ -65,6 +68,8 @@ export interface HeatmapResult {
   windowsScored: number;
   /** Windows not run yet because their tokens kept earlier scores (only when asked with `provisional`). */
   provisional: number;
+  /** Windows of this version the engine ran before it was asked (scoreAhead), which this answer found cached. */
+  scoredAhead: number;
 }
 export const heatmapScores = new RequestType<HeatmapParams, HeatmapResult, void>('electra/heatmapScores');
 /** Largest document the engine scores in one whole-document request; past it, clients ask for ranges. */

@@ -27,6 +27,8 @@ export interface PaintedHeatmap {
    *  model (the rest came from its cache: after an edit, only the windows holding it). */
   windows: number;
   windowsScored: number;
+  /** Windows of this version the engine ran after the edit before it was asked (it scores ahead while the editor debounces). */
+  windowsScoredAhead: number;
 }
 
 /** What is known for one document version with one checkpoint. */
@@ -40,6 +42,7 @@ interface DocumentScores {
   provisional: boolean;
   windows: number;
   windowsScored: number;
+  windowsScoredAhead: number;
   /** Cancelled as soon as the document changes: the engine stops between windows. */
   cancel: vscode.CancellationTokenSource;
   /** Scoring calls for one version run one after another, so none asks twice for the same range. */
@@ -139,7 +142,7 @@ export class HeatmapController implements vscode.Disposable {
       state?.cancel.cancel();
       state = {
         version: document.version, checkpoint: settings.checkpoint, tokens: new Map(), sorted: [], covered: [], complete: false, provisional: false,
-        windows: 0, windowsScored: 0, cancel: new vscode.CancellationTokenSource(), queue: Promise.resolve(),
+        windows: 0, windowsScored: 0, windowsScoredAhead: 0, cancel: new vscode.CancellationTokenSource(), queue: Promise.resolve(),
       };
       this.scores.set(key, state);
     } else if (repaint && state.sorted.length > 0) {
@@ -171,7 +174,7 @@ export class HeatmapController implements vscode.Disposable {
     for (const provisional of [true, false]) {
       if (state.cancel.token.isCancellationRequested) return false;
       const result = await this.engine.languageClient.sendRequest(heatmapScores,
-        { uri: document.uri.toString(), version: state.version, checkpoint: state.checkpoint, range, provisional }, state.cancel.token);
+        { uri: document.uri.toString(), version: state.version, checkpoint: state.checkpoint, range, provisional, scoreAhead: true }, state.cancel.token);
       if (this.scores.get(document.uri.toString()) !== state || document.version !== state.version || !this.enabled) return false;
       if (!range) state.tokens.clear();
       for (const t of result.tokens) state.tokens.set(t.start, t);
@@ -181,6 +184,7 @@ export class HeatmapController implements vscode.Disposable {
       state.provisional = result.provisional > 0;
       if (!state.provisional) state.windows += result.windows; // the exact answer needs the same windows again
       state.windowsScored += result.windowsScored;
+      state.windowsScoredAhead += result.scoredAhead;
       this.paint(document, state);
       if (!state.provisional) return true;
     }
@@ -209,6 +213,7 @@ export class HeatmapController implements vscode.Disposable {
     const painted: PaintedHeatmap = {
       uri: document.uri.toString(), version: state.version, tokens: state.sorted, rangesPerLevel: perLevel.map((l, i) => (i === 0 ? 0 : l.length)),
       complete: state.complete, provisional: state.provisional, windows: state.windows, windowsScored: state.windowsScored,
+      windowsScoredAhead: state.windowsScoredAhead,
     };
     this.painted.set(painted.uri, painted);
     this.onDidPaintEmitter.fire(painted);

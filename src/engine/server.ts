@@ -12,6 +12,7 @@ import { corruptText } from './inference/corrupt';
 import { OBJECTIVES } from './pretrain/objectives';
 import { CheckpointCache } from './service/checkpoints';
 import { HeatmapService } from './service/heatmap';
+import { SCORE_AHEAD_QUIET_MS } from './service/score-ahead';
 import { RunManager } from './service/runs';
 import { EvaluationService } from './service/evaluations';
 
@@ -88,7 +89,22 @@ connection.onRequest(pretrainStart, (params) => guarded(async () => ({ runDir: r
 connection.onRequest(finetuneStart, (params) => guarded(async () => ({ runDir: runs.startFinetune(params) })));
 connection.onRequest(runStop, (params) => guarded(async () => runs.stop(params.runDir)));
 
-documents.onDidClose((e) => heatmap.forget(e.document.uri));
+/** After an edit, once typing pauses, the heatmap scores ahead what the editor will ask (see HeatmapService.scoreAhead). */
+const scoreAheadTimers = new Map<string, NodeJS.Timeout>();
+documents.onDidChangeContent(({ document }) => {
+  const { uri, version } = document;
+  clearTimeout(scoreAheadTimers.get(uri));
+  scoreAheadTimers.set(uri, setTimeout(() => {
+    scoreAheadTimers.delete(uri);
+    void heatmap.scoreAhead(document, () => documents.get(uri)?.version === version);
+  }, SCORE_AHEAD_QUIET_MS));
+});
+
+documents.onDidClose((e) => {
+  clearTimeout(scoreAheadTimers.get(e.document.uri));
+  scoreAheadTimers.delete(e.document.uri);
+  heatmap.forget(e.document.uri);
+});
 
 connection.onShutdown(async () => {
   runs.dispose();

@@ -51,6 +51,8 @@ export interface ScoreRequest {
    * an edit that is one window instead of the 2–6 that hold it; asking again without this finishes.
    */
   provisional?: boolean;
+  /** Told after each forward pass how many windows it ran (they are in `cache` from then on, even if cancelled later). */
+  onScored?: (windows: number) => void;
 }
 
 /** Thrown between window batches when the caller no longer wants the answer. */
@@ -122,6 +124,7 @@ function* scoringSteps(model: ElectraModel, tokenizer: WordPieceTokenizer, reque
   for (let b = 0; b < pending.length; b += batchSize) {
     const group = pending.slice(b, b + batchSize);
     forwardWindows(model, tokenizer, group).forEach((logits, row) => cache.set(modelKey, group[row], logits));
+    request.onScored?.(group.length);
     if (b + batchSize < pending.length) yield;
   }
   const tokens: ScoredToken[] = [];

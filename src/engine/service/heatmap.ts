@@ -11,13 +11,20 @@ import { generatorTopK, tokenAt } from '../inference/predictions';
 import { LogitsCache } from '../inference/logits-cache';
 import type { WordPieceTokenizer } from '../tokenizer';
 import type { CheckpointCache } from './checkpoints';
+import { AskedRanges } from './score-ahead';
 
 /**
  * The heatmap behind the engine's requests: one layout per open document version (tokens and chunks,
  * shared by every range and hover on that version) and one window cache across documents and versions,
- * so an edit runs only the windows it touched through the model.
+ * so an edit runs only the windows it touched through the model. After an edit it scores ahead what the
+ * editor will ask (scoreAhead), so the model runs while the editor's debounce waits.
  */
 export class HeatmapService {
+  private readonly asked = new AskedRanges();
+  /** Windows of a document's current version scored ahead of the editor's request, reported with the next answer. */
+  private readonly aheadCounts = new Map<string, { version: number; windows: number }>();
+  /** Every request counts here; scoring ahead gives way (between windows) as soon as one arrives. */
+  private requests = 0;
   private readonly windows = new LogitsCache();
   /** Each chunk's last exact scores: what its tokens show while an edit next to it is re-scored. */
   private readonly chunks = new LogitsCache();
@@ -29,6 +36,40 @@ export class HeatmapService {
   constructor(private readonly checkpoints: CheckpointCache) {}
 
   async score(doc: TextDocument, params: HeatmapParams, cancelled: () => boolean): Promise<HeatmapResult> {
+    this.requests++;
+    if (params.scoreAhead) this.asked.remember(params, doc.getText());
+    const result = await this.run(doc, params, cancelled);
+    const ahead = this.aheadCounts.get(doc.uri);
+    this.aheadCounts.delete(doc.uri); // reported once
+    return { ...result, scoredAhead: ahead?.version === doc.version ? ahead.windows : 0 };
+  }
+
+  /**
+   * After an edit, runs what the editor asked last time (moved with the text), in its two steps — the edited
+   * chunks, then their neighbours — before it asks again; the windows land in the cache, where its request
+   * finds them. Stops between windows once any request arrives or the document changes (`current` turns false).
+   * Failures are left for the editor's own request to meet and report.
+   */
+  async scoreAhead(doc: TextDocument, current: () => boolean): Promise<void> {
+    const next = this.asked.next(doc.uri, doc.version, doc.getText());
+    if (!next) return;
+    const ticket = this.requests;
+    const version = doc.version;
+    const onScored = (windows: number) => {
+      const known = this.aheadCounts.get(doc.uri);
+      this.aheadCounts.set(doc.uri, { version, windows: (known?.version === version ? known.windows : 0) + windows });
+    };
+    try {
+      for (const provisional of [true, false]) {
+        await this.run(doc, { uri: doc.uri, version, checkpoint: next.checkpoint, range: next.range, provisional }, () => !current() || this.requests !== ticket, onScored, 1);
+      }
+    } catch {
+      // Cancelled, or a problem the editor's request will report in its own words.
+    }
+  }
+
+  /** `batchSize` 1 when scoring ahead: a request then waits for one window at most, not a batch of them. */
+  private async run(doc: TextDocument, params: HeatmapParams, cancelled: () => boolean, onScored?: (windows: number) => void, batchSize?: number): Promise<Omit<HeatmapResult, 'scoredAhead'>> {
     const started = performance.now();
     const length = checkText(doc);
     if (!params.range && length > HEATMAP_WHOLE_DOCUMENT_CHARS) {
@@ -41,7 +82,7 @@ export class HeatmapService {
     const range = params.range ? { start: Math.max(0, params.range.start), end: Math.min(length, params.range.end) } : { start: 0, end: length };
     const outcome = await scoreAsync(checkpoint.model, checkpoint.tokenizer, {
       layout, content, range: params.range ? range : undefined, cache: this.windows, modelKey: this.modelKey(checkpoint),
-      chunks: this.chunks, provisional: params.provisional,
+      chunks: this.chunks, provisional: params.provisional, onScored, batchSize,
     }, cancelled);
     return {
       uri: params.uri, version: params.version, tokens: outcome.tokens, range, elapsedMs: performance.now() - started,
@@ -50,6 +91,7 @@ export class HeatmapService {
   }
 
   async predictions(doc: TextDocument, params: TokenPredictionsParams, cancelled: () => boolean): Promise<TokenPredictionsResult> {
+    this.requests++;
     checkText(doc);
     const checkpoint = await this.checkpoints.get(params.checkpoint);
     assertDiscriminator(checkpoint.model);
@@ -71,6 +113,8 @@ export class HeatmapService {
 
   forget(uri: string): void {
     this.layouts.delete(uri);
+    this.asked.forget(uri);
+    this.aheadCounts.delete(uri);
   }
 
   private layoutOf(doc: TextDocument, tokenizer: WordPieceTokenizer, content: number): DocumentLayout {

@@ -26,6 +26,10 @@ function nextPaint(api: ElectraLabApi, uri: vscode.Uri, predicate: (p: PaintedHe
   });
 }
 
+async function setDebounce(ms: number): Promise<void> {
+  await vscode.workspace.getConfiguration('electraLab').update('heatmap.debounceMs', ms, vscode.ConfigurationTarget.Workspace);
+}
+
 /** Asks the runner (outside the editor) to take a screenshot of the browser, and waits until it has. */
 async function screenshot(name: string): Promise<void> {
   if (process.env.ELECTRA_E2E_NO_SCREENSHOTS) return; // a runner that cannot take them (test-electron)
@@ -109,17 +113,35 @@ export function registerExtensionTests(mocha: Mocha): void {
     assert.ok(first.windowsScored > 20, `cold: ${first.windowsScored} windows ran through the model`);
     const line = Math.floor(document.lineCount / 2);
     editor.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.InCenter);
+    // No debounce: the editor asks at once, before the engine would score the edit ahead (see the next test).
+    await setDebounce(0);
     const before = document.version;
     const quick = nextPaint(api, uri, (p) => p.version > before, 'the first paint after the edit');
     const rescored = nextPaint(api, uri, (p) => p.version > before && p.complete && !p.provisional, 'the re-score after the edit');
     await editor.edit((b) => b.insert(document.lineAt(line).range.end, ' and some freshly typed words'));
     const [fast, after] = await Promise.all([quick, rescored]);
+    await setDebounce(100);
+    assert.equal(after.windowsScoredAhead, 0);
     assert.ok(after.windowsScored >= 1 && after.windowsScored <= 4, `${after.windowsScored} windows re-scored (${first.windowsScored} for the first scoring)`);
     // What was typed is painted after its own chunk's window alone; the neighbours' windows follow.
     assert.ok(fast.provisional, 'the first paint after the edit keeps the neighbours\' earlier scores');
     assert.ok(fast.windowsScored < after.windowsScored, `first paint ran ${fast.windowsScored} windows, all of them ${after.windowsScored}`);
     const typed = document.getText().indexOf('freshly typed words');
     assert.ok(fast.tokens.some((t) => t.start >= typed && t.end <= typed + 19), 'the typed words are scored in the first paint');
+  });
+
+  add('while the editor debounces typing, the engine scores the edit ahead: the request after the pause runs no window', async () => {
+    const uri = vscode.Uri.file(workspaceFile('long.md'));
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())!;
+    await setDebounce(1500);
+    const before = editor.document.version;
+    const painted = nextPaint(api, uri, (p) => p.version > before && p.complete && !p.provisional, 'the paint after the pause');
+    const line = Math.floor(editor.document.lineCount / 2) + 2;
+    await editor.edit((b) => b.insert(editor.document.lineAt(line).range.end, ' words typed before a pause'));
+    const result = await painted;
+    await setDebounce(100);
+    assert.ok(result.windowsScoredAhead >= 1 && result.windowsScoredAhead <= 4, `${result.windowsScoredAhead} windows scored ahead`);
+    assert.equal(result.windowsScored, 0, 'the requests found every window already run');
   });
 
   add('a 10,000-line document is scored around the visible lines, and more as it scrolls', async () => {
