@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -39,3 +40,17 @@ export function randomBatch(seed: number, size: number, length: number, vocabSiz
 
 /** The repo's real-text corpus for end-to-end tests: the Markdown docs of the installed packages. */
 export const REAL_CORPUS = path.join(ROOT, 'node_modules', '**', '*.md');
+
+/**
+ * A `tiny` checkpoint pretrained for `steps` by the CLI (dist/cli.js, so after `npm run build`) on three of the
+ * installed packages' READMEs; returns its folder and the corpus folder.
+ */
+export function cliCheckpoint(label: string, steps: number): { checkpoint: string; corpus: string } {
+  const corpus = tempDir(`${label}-corpus`);
+  for (const p of ['typescript', 'esbuild', 'fast-glob']) fs.copyFileSync(path.join(ROOT, 'node_modules', p, 'README.md'), path.join(corpus, `${p}.md`));
+  const run = path.join(tempDir(`${label}-run`), 'run');
+  const trained = spawnSync(process.execPath, [CLI, 'pretrain', '--corpus', corpus, '--out', run, '--preset', 'tiny', '--steps', String(steps),
+    '--batch', '4', '--seq', '32', '--vocab-size', '600', '--save-every', String(steps)], { encoding: 'utf8' });
+  if (trained.status !== 0) throw new Error(`pretraining the test checkpoint failed: ${trained.stderr}`);
+  return { checkpoint: path.join(run, 'checkpoints', `step-${steps}`), corpus };
+}

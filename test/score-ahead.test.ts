@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -8,7 +7,7 @@ import { initBackend } from '../src/engine/backend';
 import { CheckpointCache } from '../src/engine/service/checkpoints';
 import { HeatmapService } from '../src/engine/service/heatmap';
 import { shiftRange } from '../src/engine/service/score-ahead';
-import { CLI, ROOT, tempDir } from './helpers';
+import { cliCheckpoint, ROOT } from './helpers';
 
 test('a range moves with the text after an edit before it, stays put for one after it, and is clipped to the new text', () => {
   const before = 'alpha beta gamma delta';
@@ -21,16 +20,7 @@ test('a range moves with the text after an edit before it, stays put for one aft
 });
 
 let checkpoint: string | undefined;
-function tinyCheckpoint(): string {
-  if (checkpoint) return checkpoint;
-  const corpus = tempDir('ahead-corpus');
-  for (const p of ['typescript', 'esbuild', 'fast-glob']) fs.copyFileSync(path.join(ROOT, 'node_modules', p, 'README.md'), path.join(corpus, `${p}.md`));
-  const run = path.join(tempDir('ahead-run'), 'run');
-  const trained = spawnSync(process.execPath, [CLI, 'pretrain', '--corpus', corpus, '--out', run, '--preset', 'tiny', '--steps', '2',
-    '--batch', '4', '--seq', '32', '--vocab-size', '600', '--save-every', '2'], { encoding: 'utf8' });
-  assert.equal(trained.status, 0, trained.stderr);
-  return (checkpoint = path.join(run, 'checkpoints', 'step-2'));
-}
+const tinyCheckpoint = () => (checkpoint ??= cliCheckpoint('ahead', 2).checkpoint);
 
 const TEXT = fs.readFileSync(path.join(ROOT, 'node_modules', 'typescript', 'README.md'), 'utf8');
 

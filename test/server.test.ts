@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CancellationTokenSource, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { corruptSample, engineInfo, heatmapScores, tokenPredictions } from '../src/protocol';
-import { CLI, ROOT, tempDir } from './helpers';
+import { CLI, cliCheckpoint, ROOT, tempDir } from './helpers';
 
 const SERVER = path.join(ROOT, 'dist', 'server.js');
 
@@ -18,13 +18,7 @@ function startEngine() {
 }
 
 test('the engine language server scores an open document exactly as the CLI heatmap does, caches by version, rejects stale requests', async () => {
-  const corpus = tempDir('srv-corpus');
-  for (const p of ['typescript', 'esbuild', 'fast-glob']) fs.copyFileSync(path.join(ROOT, 'node_modules', p, 'README.md'), path.join(corpus, `${p}.md`));
-  const run = path.join(tempDir('srv-run'), 'run');
-  const trained = spawnSync(process.execPath, [CLI, 'pretrain', '--corpus', corpus, '--out', run, '--preset', 'tiny', '--steps', '4',
-    '--batch', '4', '--seq', '32', '--vocab-size', '600', '--save-every', '4'], { encoding: 'utf8' });
-  assert.equal(trained.status, 0, trained.stderr);
-  const checkpoint = path.join(run, 'checkpoints', 'step-4');
+  const { checkpoint, corpus } = cliCheckpoint('srv', 4);
   const file = path.join(corpus, 'typescript.md');
   const text = fs.readFileSync(file, 'utf8');
   const cli = JSON.parse(spawnSync(process.execPath, [CLI, 'heatmap', '--checkpoint', checkpoint, file, '--json'], { encoding: 'utf8' }).stdout);
