@@ -1,0 +1,25 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT, tempDir } from './helpers';
+
+const VSCE = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+
+/** `npm run package` as a user runs it to install the extension (after `npm run build`, as npm test does). */
+test('the extension packages into a VSIX holding the bundles, the wasm binaries, the pages and media — and no sources or tests', () => {
+  const vsix = path.join(tempDir('vsix'), 'electra-lab.vsix');
+  const packed = spawnSync(process.execPath, [VSCE, 'package', '--allow-missing-repository', '--skip-license', '-o', vsix], { cwd: ROOT, encoding: 'utf8', input: '' });
+  assert.equal(packed.status, 0, `vsce package failed (the manifest is checked here, e.g. engines.vscode against @types/vscode): ${packed.stderr}${packed.stdout}`);
+  assert.ok(fs.statSync(vsix).size > 500_000);
+  const listed = spawnSync(process.execPath, [VSCE, 'ls'], { cwd: ROOT, encoding: 'utf8', input: '' });
+  assert.equal(listed.status, 0, listed.stderr);
+  const files = listed.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const needed of ['package.json', 'README.md', 'dist/extension.js', 'dist/server.js', 'dist/cli.js', 'dist/tfjs-backend-wasm-simd.wasm',
+    'dist/tfjs-backend-wasm-threaded-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.js', 'dist/webview/lab.js', 'dist/webview/eval.css', 'media/electra-lab.svg', 'media/walkthrough/heatmap.md']) {
+    assert.ok(files.includes(needed), `${needed} is in the VSIX`);
+  }
+  const stray = files.filter((f) => /^(src|test|webview|bench|node_modules|dist\/test|\.e2e|artifacts)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
+  assert.deepEqual(stray, [], 'sources, tests and maps stay out');
+});
