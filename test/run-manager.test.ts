@@ -40,8 +40,9 @@ say({ kind: 'info', message: 'started ' + process.argv[2] + ' at priority ' + re
 process.stdout.write('not json\\n');
 if (out.endsWith('quick')) { say({ kind: 'done', step: 1, checkpoint: out, stopped: false, results: out + '.json' }); }
 else {
-  say({ kind: 'step', step: 1, totalSteps: 100, loss: 0.5 });
+  // As the real CLI: ready for Stop before it reports a step (a run at low priority may be paused between the two).
   process.on('SIGINT', () => { say({ kind: 'done', step: 1, checkpoint: out, stopped: true, results: out + '.json' }); process.exit(0); });
+  say({ kind: 'step', step: 1, totalSteps: 100, loss: 0.5 });
   setInterval(() => {}, 1000);
 }
 `;

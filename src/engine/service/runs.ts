@@ -45,7 +45,8 @@ export class RunManager {
     readline.createInterface({ input: child.stderr! }).on('line', (line) => {
       if (line.trim()) lastError = line.replace(/^electra-lab: /, '');
     });
-    child.on('exit', (code) => {
+    // 'close', not 'exit': after it the child's stderr is read to the end, so its last line is known.
+    child.on('close', (code) => {
       if (this.running.get(runDir) === child) this.running.delete(runDir);
       if (code !== 0) this.onEvent(runDir, { kind: 'failed', message: lastError || `the ${what} process exited with code ${code}` });
     });
