@@ -195,7 +195,9 @@ export type RunEvent =
   | { kind: 'checkpoint'; step: number; dir: string }
   /** `results`: fine-tuning's results JSON. */
   | { kind: 'done'; step: number; checkpoint: string; stopped: boolean; results?: string }
-  | { kind: 'failed'; message: string };
+  /** `orphaned`: the engine that ran it restarted (the client says so, not the run): the run itself stops after
+   *  its step and saves what it has, so it did not fail — it can be resumed. */
+  | { kind: 'failed'; message: string; orphaned?: boolean };
 export type RunEventParams = RunEvent & { runDir: string };
 export const runEvent = new NotificationType<RunEventParams>('electra/runEvent');
 

@@ -111,7 +111,7 @@ export class EngineContext implements vscode.Disposable {
   private endOrphanedRuns(): void {
     for (const runDir of this.runsInFlight) {
       this.onRunEventEmitter.fire({
-        kind: 'failed', runDir,
+        kind: 'failed', runDir, orphaned: true,
         message: 'the engine restarted, so the run stopped after its current step — a pretraining run saved a checkpoint (Resume Run continues it), fine-tuning kept its best epoch',
       });
     }

@@ -125,7 +125,7 @@ export async function startFinetuning(engine: EngineContext, panels: Panels, giv
     if (e.kind === 'metrics') engine.output.appendLine(epochLine(e.record));
   });
   if (end.kind === 'failed') {
-    showRunError(engine, `ELECTRA fine-tuning failed: ${end.message}`);
+    showRunError(engine, `ELECTRA fine-tuning ${end.orphaned ? 'stopped' : 'failed'}: ${end.message}`);
     return { runDir, checkpoint, stopped: false, failed: end.message, params };
   }
   const results = end.results ? await readFinetuneResults(end.results) : undefined;

@@ -69,7 +69,7 @@ export async function startPretraining(engine: EngineContext, given: Partial<Pre
   engine.output.appendLine(`pretraining into ${runDir}`);
   const end = await followRun(engine, runDir, params.resume ? `ELECTRA: resuming ${path.basename(params.out)}` : `ELECTRA pretraining (${params.preset})`);
   if (end.kind === 'failed') {
-    showRunError(engine, `ELECTRA pretraining failed: ${end.message}`);
+    showRunError(engine, `ELECTRA pretraining ${end.orphaned ? 'stopped' : 'failed'}: ${end.message}`);
     return { runDir, stopped: false, failed: end.message };
   }
   void vscode.window.showInformationMessage(`ELECTRA pretraining ${end.stopped ? 'stopped' : 'finished'} at step ${end.step}: ${end.checkpoint}`);

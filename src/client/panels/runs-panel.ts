@@ -23,15 +23,17 @@ export class RunsPanel extends SinglePanel<RunsToWebview, RunsFromWebview> {
   constructor(extension: vscode.ExtensionContext, engine: EngineContext) {
     super(extension, engine, RUNS_PANEL);
     this.subscriptions.push(engine.onRunEvent((e) => {
-      if (e.kind === 'failed') this.failed.add(e.runDir);
+      // A run left by a restarted engine saves a checkpoint and stops: the folder then says 'stopped'.
+      if (e.kind === 'failed' && !e.orphaned) this.failed.add(e.runDir);
       if (e.kind === 'metrics') void this.sendNewMetrics(e.runDir);
       if (e.kind === 'done' || e.kind === 'failed' || e.kind === 'checkpoint') void this.sendRuns();
     }));
     const root = runsRoot();
     if (root) {
-      // CLI runs change files without telling the engine.
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '*/{metrics.jsonl,run.json}'));
-      const changed = (uri: vscode.Uri) => (path.basename(uri.fsPath) === 'run.json' ? void this.sendRuns() : void this.sendNewMetrics(path.dirname(uri.fsPath)));
+      // CLI runs (and runs whose engine restarted) change files without telling the engine; a new checkpoint
+      // folder can change a run's status.
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '{*/metrics.jsonl,*/run.json,*/checkpoints/*}'));
+      const changed = (uri: vscode.Uri) => (path.basename(uri.fsPath) === 'metrics.jsonl' ? void this.sendNewMetrics(path.dirname(uri.fsPath)) : void this.sendRuns());
       this.subscriptions.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed));
     }
   }
