@@ -271,6 +271,12 @@ test('pruneCheckpoints keeps the newest K and nothing else is touched', async ()
   assert.deepEqual((await listCheckpoints(root)).map((c) => c.step), [300, 1000]);
   await pruneCheckpoints(root, 1);
   assert.deepEqual((await listCheckpoints(root)).map((c) => c.step), [1000]);
+  // A fine-tuned checkpoint stays, however old: its finetune/ folder is the user's work.
+  for (const s of [1100, 1200]) await saveCheckpoint(path.join(root, `step-${s}`), files(s));
+  fs.mkdirSync(path.join(root, 'step-1100', 'finetune'));
+  fs.writeFileSync(path.join(root, 'step-1100', 'finetune', 'sst2.json'), '{}');
+  await pruneCheckpoints(root, 1);
+  assert.deepEqual((await listCheckpoints(root)).map((c) => c.step), [1100, 1200]);
   await assert.rejects(pruneCheckpoints(root, 0), /keep must be/);
   await pruneCheckpoints(path.join(root, 'missing'), 3);
   fs.rmSync(root, { recursive: true });

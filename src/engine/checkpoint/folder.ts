@@ -101,13 +101,17 @@ export async function listCheckpoints(runCheckpointsDir: string): Promise<{ step
   return found.sort((a, b) => a.step - b.step);
 }
 
-/** Delete all but the newest `keep` checkpoints (each deletion is rename-then-remove, so never half-visible). */
+/**
+ * Delete all but the newest `keep` checkpoints (each deletion is rename-then-remove, so never half-visible). A
+ * checkpoint that was fine-tuned is kept whatever its age: its `finetune/` folder holds the user's results and models.
+ */
 export async function pruneCheckpoints(runCheckpointsDir: string, keep: number): Promise<void> {
   if (!Number.isSafeInteger(keep) || keep < 1) {
     throw new Error(`pruneCheckpoints: keep must be a whole number >= 1, got ${keep}`);
   }
   const all = await listCheckpoints(runCheckpointsDir);
   for (const { dir } of all.slice(0, Math.max(0, all.length - keep))) {
+    if (fs.existsSync(path.join(dir, 'finetune'))) continue;
     await removeFolderAtomic(dir);
   }
 }
