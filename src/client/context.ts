@@ -112,10 +112,15 @@ export class EngineContext implements vscode.Disposable {
     for (const runDir of this.runsInFlight) {
       this.onRunEventEmitter.fire({
         kind: 'failed', runDir, orphaned: true,
-        message: 'the engine restarted, so the run stopped after its current step — a pretraining run saved a checkpoint (Resume Run continues it), fine-tuning kept its best epoch',
+        message: 'the engine restarted; the run stops after its current step and saves what it has (pretraining: a checkpoint, which Resume Run continues once it is written; fine-tuning: its best epoch)',
       });
     }
     this.runsInFlight.clear();
+  }
+
+  /** A run the engine just started: tracked from now on, before its first event (its CLI may take seconds to start). */
+  trackRun(runDir: string): void {
+    this.runsInFlight.add(runDir);
   }
 
   /** Runs this window started that have not ended (Stop Run picks from them). */

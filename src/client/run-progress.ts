@@ -13,7 +13,9 @@ export function showRunError(engine: EngineContext, message: string): void {
 /** Asks the engine to start a run; a refusal (bad options, a run already in that folder) is one error line. */
 export async function requestRun(engine: EngineContext, what: string, start: (client: EngineContext['languageClient']) => Promise<RunStarted>): Promise<string | undefined> {
   try {
-    return (await start(engine.languageClient)).runDir;
+    const { runDir } = await start(engine.languageClient);
+    engine.trackRun(runDir);
+    return runDir;
   } catch (e) {
     showRunError(engine, `ELECTRA: could not start ${what}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
     return undefined;

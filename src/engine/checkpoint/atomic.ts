@@ -180,7 +180,7 @@ function isBusy(fullPath: string, pid: number): boolean {
   return processAlive(pid);
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0); // signal 0: existence check only

@@ -11,6 +11,7 @@ import { generatorConfig, presetConfig } from '../model/config';
 import { ElectraModel, type ElectraModelSpec } from '../model/electra';
 import { isDecayed } from '../model/names';
 import { listCheckpoints, pruneCheckpoints, checkpointDirName } from '../checkpoint/folder';
+import { holdRunLock } from '../checkpoint/run-lock';
 import { removeStaleTemps, writeFileAtomic } from '../checkpoint/atomic';
 import { readSafetensors } from '../checkpoint/safetensors';
 import { loadCheckpoint, saveModelCheckpoint } from '../checkpoint/model-io';
@@ -71,6 +72,19 @@ const SAMPLES_PER_LOG = 3;
 export async function pretrain(
   given: Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus' | 'out'> & { resume?: boolean },
   onEvent: (e: TrainerEvent) => void = () => {},
+  signal?: AbortSignal,
+): Promise<{ checkpoint: string; step: number; stopped: boolean }> {
+  const release = holdRunLock(path.resolve(given.out));
+  try {
+    return await trainRun(given, onEvent, signal);
+  } finally {
+    release();
+  }
+}
+
+async function trainRun(
+  given: Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus' | 'out'> & { resume?: boolean },
+  onEvent: (e: TrainerEvent) => void,
   signal?: AbortSignal,
 ): Promise<{ checkpoint: string; step: number; stopped: boolean }> {
   const runDir = path.resolve(given.out);
