@@ -127,6 +127,13 @@ describe('eval page', () => {
     await p.clearPosted();
     await p.page.click(fineTune);
     assert.deepEqual(await p.posted(), [{ type: 'finetune', checkpoints: [refs[0].dir, refs[2].dir], split: 'heldout' }]);
+    // Busy until the host is idle: Cancel stops the queue; Evaluate and Fine-tune wait.
+    const disabled = (label: string) => p.page.$eval(`vscode-button:has-text("${label}")`, (b) => b.hasAttribute('disabled'));
+    assert.deepEqual([await disabled('Fine-tune'), await disabled('Evaluate'), await disabled('Cancel')], [true, true, false]);
+    await p.page.click('vscode-button:has-text("Cancel")');
+    assert.deepEqual((await p.posted()).at(-1), { type: 'cancel' });
+    await p.send({ type: 'idle' });
+    assert.deepEqual([await disabled('Fine-tune'), await disabled('Evaluate'), await disabled('Cancel')], [false, false, true]);
     assert.deepEqual(await p.problems(), []);
   });
 

@@ -116,6 +116,9 @@ const finetune = button({
   ariaLabel: 'Fine-tune the checked checkpoints on one task',
   onClick: () => {
     if (state.selected.length === 0) return;
+    // Busy until the host says idle: Cancel stops the queue (and the run under way), the other buttons wait.
+    busy = true;
+    syncButtons();
     host.post({ type: 'finetune', checkpoints: [...state.selected], split: state.split });
   },
 });

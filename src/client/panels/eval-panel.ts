@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { evaluateCheckpoint, type CheckpointEvaluation, type CheckpointRef, type EvalFromWebview, type EvalToWebview, type FinetuneParams } from '../../protocol';
 import type { FinetuneOutcome } from '../finetuning';
+import { stopRun } from '../run-progress';
 import { parseEvalFromWebview } from '../../protocol-guards';
 import type { EngineContext } from '../context';
 import { readSettings } from '../config';
@@ -21,6 +22,8 @@ type EvaluateRequest = Extract<EvalFromWebview, { type: 'evaluate' }>;
 export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
   private readonly results = new Map<string, CheckpointEvaluation>();
   private running: vscode.CancellationTokenSource | undefined;
+  /** The Fine-tune… queue under way: one at a time. */
+  private finetuning: { cancelled: boolean; current?: string } | undefined;
   /** Checkpoints outside the runs folder the user chose through a command (the page may evaluate those too). */
   private readonly chosen = new Set<string>();
 
@@ -41,9 +44,10 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
     for (const evaluation of this.results.values()) this.post({ type: 'result', evaluation });
   }
 
-  /** Closing the panel stops the queue: nobody would see its results. */
+  /** Closing the panel stops the queues: nobody would see their results. */
   protected override onClosed(): void {
     this.running?.cancel();
+    void this.stopFinetuning();
   }
 
   protected async onPageMessage(message: PageMessage<EvalFromWebview>): Promise<void> {
@@ -54,7 +58,7 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
         return this.finetune(message.checkpoints, message.split);
       case 'cancel':
         this.running?.cancel();
-        return;
+        return this.stopFinetuning();
       case 'export':
         return this.export(message.format);
       case 'reveal':
@@ -75,8 +79,9 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
     return refs;
   }
 
-  /** One checkpoint at a time: the engine is one process, and a queue keeps progress readable. */
-  private async evaluate(request: EvaluateRequest): Promise<void> {
+  /** One checkpoint at a time: the engine is one process, and a queue keeps progress readable. `idle` at the end
+   *  unless a longer queue (fine-tuning) says so itself. */
+  private async evaluate(request: EvaluateRequest, announceIdle = true): Promise<void> {
     this.running?.cancel();
     const cancel = new vscode.CancellationTokenSource();
     this.running = cancel;
@@ -100,7 +105,7 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
     });
     if (this.running === cancel) this.running = undefined;
     cancel.dispose();
-    this.post({ type: 'idle' });
+    if (announceIdle) this.post({ type: 'idle' });
   }
 
   /**
@@ -109,23 +114,49 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
    * downstream task, as the paper compares them on GLUE. A `task` given (tests) is not asked.
    */
   async finetune(checkpoints: string[], split: 'heldout' | 'all', task?: Omit<FinetuneParams, 'checkpoint'>): Promise<void> {
+    if (this.finetuning) {
+      void vscode.window.showInformationMessage('ELECTRA: the evaluation panel is already fine-tuning — cancel it first, or wait.');
+      return;
+    }
+    const queue = { cancelled: false, current: undefined as string | undefined };
+    this.finetuning = queue;
+    try {
+      await this.finetuneEach(checkpoints, split, queue, task);
+    } finally {
+      this.finetuning = undefined;
+      this.post({ type: 'idle' });
+    }
+  }
+
+  /** Cancel: the queue takes no further checkpoint, and the run under way stops (keeping its best epoch). */
+  private async stopFinetuning(): Promise<void> {
+    const queue = this.finetuning;
+    if (!queue) return;
+    queue.cancelled = true;
+    const prefix = queue.current && path.join(queue.current, 'finetune') + path.sep;
+    for (const runDir of this.engine.activeRuns().filter((r) => prefix && r.startsWith(prefix))) await stopRun(this.engine, runDir);
+  }
+
+  private async finetuneEach(checkpoints: string[], split: 'heldout' | 'all', queue: { cancelled: boolean; current?: string }, task?: Omit<FinetuneParams, 'checkpoint'>): Promise<void> {
     const known = new Set((await this.knownCheckpoints()).map((c) => c.dir));
     for (const checkpoint of checkpoints) {
+      if (queue.cancelled) return;
+      queue.current = path.resolve(checkpoint);
       if (!known.has(path.resolve(checkpoint))) {
         this.post({ type: 'failed', checkpoint, message: `${checkpoint} is not a checkpoint of this workspace's runs — choose it with "ELECTRA: Evaluate Checkpoint" first` });
         continue;
       }
       const given = task ? { ...task, checkpoint, out: undefined } : checkpoint;
       const outcome = await vscode.commands.executeCommand<FinetuneOutcome | undefined>('electraLab.finetuneCheckpoint', given);
-      if (!outcome) break; // the questions were dismissed: nothing to run
+      if (!outcome) return; // the questions were dismissed: nothing to run
       if (outcome.failed) {
         this.post({ type: 'failed', checkpoint, message: `fine-tuning: ${outcome.failed}` });
-        break; // the same task would fail the same way on the next checkpoint
+        return; // the same task would fail the same way on the next checkpoint
       }
       task = outcome.params;
-      await this.evaluate({ type: 'evaluate', checkpoints: [checkpoint], split });
+      await this.evaluate({ type: 'evaluate', checkpoints: [checkpoint], split }, false);
+      if (outcome.stopped) return; // Stop on the run's progress stops the queue too
     }
-    this.post({ type: 'idle' });
   }
 
   private async export(format: 'csv' | 'json'): Promise<void> {
