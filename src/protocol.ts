@@ -6,7 +6,7 @@
  * Documents reach the engine through standard LSP text synchronisation (didOpen/didChange), so requests
  * name a document by URI and version and never carry its text.
  */
-import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import { NotificationType, NotificationType0, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 
 /** initializationOptions the client sends. */
 export interface EngineInitOptions {
@@ -72,6 +72,8 @@ export interface HeatmapResult {
   scoredAhead: number;
 }
 export const heatmapScores = new RequestType<HeatmapParams, HeatmapResult, void>('electra/heatmapScores');
+/** The editor hid its heatmap: the engine stops scoring edits ahead (scoreAhead) until it is asked again. */
+export const heatmapHidden = new NotificationType0('electra/heatmapHidden');
 /** Largest document the engine scores in one whole-document request; past it, clients ask for ranges. */
 export const HEATMAP_WHOLE_DOCUMENT_CHARS = 200_000;
 /** Largest document the heatmap scores at all (ranges included). */

@@ -62,7 +62,7 @@ test('after an edit the engine scores ahead what the editor asked last, so its n
   assert.ok(asked.windowsScored + asked.scoredAhead <= needed.windowsScored + 2, `${asked.windowsScored} run by the request + ${asked.scoredAhead} ahead, ${needed.windowsScored} needed`);
 });
 
-test('a document the editor never asked about with scoreAhead, or whose version it already asked for, is not scored ahead', async () => {
+test('a document the editor never asked about with scoreAhead, whose version it already asked for, or after it hid the heatmap, is not scored ahead', async () => {
   await initBackend('wasm');
   const service = new HeatmapService(new CheckpointCache());
   const uri = 'file:///plain.md';
@@ -76,4 +76,10 @@ test('a document the editor never asked about with scoreAhead, or whose version 
   assert.ok(answer.windowsScored >= 1);
   await service.scoreAhead(doc, () => true); // version 2 was asked for: nothing to do
   assert.equal((await service.score(doc, { uri, version: 2, checkpoint: tinyCheckpoint(), range }, () => false)).scoredAhead, 0);
+  // The editor hid its heatmap: edits after that are not scored ahead.
+  await service.score(doc, { uri, version: 2, checkpoint: tinyCheckpoint(), range, scoreAhead: true }, () => false);
+  service.stopScoringAhead();
+  insert(doc, 300, ' typed while hidden');
+  await service.scoreAhead(doc, () => true);
+  assert.equal((await service.score(doc, { uri, version: 3, checkpoint: tinyCheckpoint(), range }, () => false)).scoredAhead, 0);
 });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import {
-  HEATMAP_MAX_DOCUMENT_CHARS, HEATMAP_WHOLE_DOCUMENT_CHARS, heatmapScores, tokenPredictions,
+  HEATMAP_MAX_DOCUMENT_CHARS, HEATMAP_WHOLE_DOCUMENT_CHARS, heatmapHidden, heatmapScores, tokenPredictions,
   type CharRange, type HeatmapToken, type TokenPredictionsResult,
 } from '../protocol';
 import type { EngineContext } from './context';
@@ -261,6 +261,11 @@ export class HeatmapController implements vscode.Disposable {
   }
 
   private clearAll(): void {
+    try {
+      void this.engine.languageClient.sendNotification(heatmapHidden).then(undefined, () => undefined);
+    } catch {
+      // No engine running: nothing to stop scoring ahead.
+    }
     for (const editor of vscode.window.visibleTextEditors) for (const type of this.decorationTypes) editor.setDecorations(type, []);
     for (const uri of [...this.scores.keys()]) this.forget(uri);
     this.painted.clear();

@@ -4,7 +4,7 @@
  */
 import { createConnection, LSPErrorCodes, ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type CancellationToken } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { corruptSample, engineInfo, engineLog, evaluateCheckpoint, evaluateProgress, finetuneStart, heatmapScores, pretrainStart, runEvent, runStop, tokenPredictions, type EngineInitOptions, type EngineInfo } from '../protocol';
+import { corruptSample, engineInfo, engineLog, evaluateCheckpoint, evaluateProgress, finetuneStart, heatmapHidden, heatmapScores, pretrainStart, runEvent, runStop, tokenPredictions, type EngineInitOptions, type EngineInfo } from '../protocol';
 import { initBackend, shutdownBackend } from './backend';
 import { isUserError, UserError } from './errors';
 import { ScoringCancelled } from './inference/heatmap';
@@ -106,7 +106,11 @@ documents.onDidClose((e) => {
   heatmap.forget(e.document.uri);
 });
 
+connection.onNotification(heatmapHidden, () => heatmap.stopScoringAhead());
+
 connection.onShutdown(async () => {
+  for (const timer of scoreAheadTimers.values()) clearTimeout(timer);
+  scoreAheadTimers.clear();
   runs.dispose();
   await checkpoints.dispose();
   shutdownBackend();

@@ -139,6 +139,7 @@ function* scoringSteps(model: ElectraModel, tokenizer: WordPieceTokenizer, reque
     if (!logits) {
       // A cache smaller than one request's windows would evict its own entries: score such a window again.
       logits = forwardWindows(model, tokenizer, [plan.ids])[0];
+      request.onScored?.(1);
     }
     if (offset !== 0) chunkMemory?.set(modelKey, plan.chunkIds, logits.slice(offset, offset + plan.chunkIds.length));
     for (let t = start; t < chunkEnd(layout, plan.chunk); t++) {

@@ -5,7 +5,7 @@ import {
 } from '../../protocol';
 import type { LoadedCheckpoint } from '../checkpoint/model-io';
 import { UserError } from '../errors';
-import { assertDiscriminator, scoreAsync, windowContent } from '../inference/heatmap';
+import { assertDiscriminator, scoreAsync, ScoringCancelled, windowContent } from '../inference/heatmap';
 import { layoutText, type DocumentLayout } from '../inference/layout';
 import { generatorTopK, tokenAt } from '../inference/predictions';
 import { LogitsCache } from '../inference/logits-cache';
@@ -76,6 +76,8 @@ export class HeatmapService {
       throw new UserError(`the document has ${length.toLocaleString('en')} characters; whole-document heatmaps go up to ${HEATMAP_WHOLE_DOCUMENT_CHARS.toLocaleString('en')} — ask for a range (the editor scores the visible lines), or use the CLI (electra-lab heatmap)`);
     }
     const checkpoint = await this.checkpoints.get(params.checkpoint);
+    // Closed or edited while the checkpoint loaded: keep no layout for a version nobody will ask about again.
+    if (cancelled()) throw new ScoringCancelled();
     assertDiscriminator(checkpoint.model);
     const content = windowContent(checkpoint.model);
     const layout = this.layoutOf(doc, checkpoint.tokenizer, content);
@@ -109,6 +111,11 @@ export class HeatmapService {
     }
     if (cancelled()) return { token };
     return { token, top: generatorTopK(checkpoint.model, checkpoint.tokenizer, layout, index, content) };
+  }
+
+  /** The editor hid its heatmap: score nothing ahead until it asks again. */
+  stopScoringAhead(): void {
+    this.asked.clear();
   }
 
   forget(uri: string): void {

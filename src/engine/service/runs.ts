@@ -46,9 +46,17 @@ export class RunManager {
       if (line.trim()) lastError = line.replace(/^electra-lab: /, '');
     });
     // 'close', not 'exit': after it the child's stderr is read to the end, so its last line is known.
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       if (this.running.get(runDir) === child) this.running.delete(runDir);
-      if (code !== 0) this.onEvent(runDir, { kind: 'failed', message: lastError || `the ${what} process exited with code ${code}` });
+      if (code === 0) return;
+      // Stopped before the CLI could catch Ctrl-C (it was still starting), or killed (e.g. out of memory).
+      const how = signal === 'SIGINT' ? 'was stopped before its first step, so nothing was saved' : signal ? `was killed (${signal})` : `exited with code ${code}`;
+      this.onEvent(runDir, { kind: 'failed', message: lastError || `the ${what} process ${how}` });
+    });
+    child.on('error', (e) => {
+      // Could not start at all (no such file, too many processes): 'close' may not follow.
+      if (this.running.get(runDir) === child) this.running.delete(runDir);
+      this.onEvent(runDir, { kind: 'failed', message: `could not start the ${what} process: ${e.message}` });
     });
     return runDir;
   }

@@ -8,8 +8,10 @@ import type { CharRange, HeatmapParams } from '../../protocol';
  */
 export const SCORE_AHEAD_QUIET_MS = 50;
 
-/** The editor stops asking once its heatmap is hidden; edits after this long without a request are left alone. */
+/** The editor says when it hides its heatmap (heatmapHidden); this is for when it cannot (it crashed): edits this
+ *  long after its last request are left alone. */
 const EXPIRES_MS = 60_000;
+const MAX_REMEMBERED_CHARS = 2_000_000;
 
 interface Asked {
   checkpoint: string;
@@ -25,7 +27,13 @@ export class AskedRanges {
   private readonly asked = new Map<string, Asked>();
 
   remember(params: HeatmapParams, text: string): void {
-    this.asked.set(params.uri, { checkpoint: params.checkpoint, range: params.range, text, version: params.version, at: Date.now() });
+    // The text is kept to move the range with the next edit: past a few MB that memory outweighs a head start.
+    if (text.length > MAX_REMEMBERED_CHARS) this.asked.delete(params.uri);
+    else this.asked.set(params.uri, { checkpoint: params.checkpoint, range: params.range, text, version: params.version, at: Date.now() });
+  }
+
+  clear(): void {
+    this.asked.clear();
   }
 
   /** The request to run ahead for a new version of the document; undefined when the editor asked for it already or has stopped asking. */
