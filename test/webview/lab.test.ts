@@ -223,6 +223,10 @@ describe('lab page', () => {
     assert.doesNotMatch((await focused()).label!, /above the threshold/);
     await p.send(lab.heatmap);
     assert.equal(await p.page.$$eval('pre.heat-text [tabindex]', (e) => e.map((s) => (s as HTMLElement).dataset.i)).then((x) => x.join()), '1');
+    // A keyboard user keeps the focus through a new heatmap (a refresh), on the same token.
+    await p.page.focus('pre.heat-text [tabindex="0"]');
+    await p.send(lab.heatmap);
+    assert.equal((await focused()).i, 1, 'the focus stayed on the token');
     assert.deepEqual(await p.problems(), []);
   });
 

@@ -111,13 +111,14 @@ export function heatmapText(onToken: (token: HeatmapToken) => void): HeatmapText
       }
       if (cursor < text.length) frag.append(text.slice(cursor));
       tip.hide();
+      const hadFocus = pre.contains(document.activeElement); // before the old spans leave the document
       pre.replaceChildren(frag);
       shown = kept;
       spans = made;
       // Text without tokens still scrolls by keyboard; with tokens, the tokens are the one tab stop.
       if (made.length === 0 && text.length > 0) pre.tabIndex = 0;
       else pre.removeAttribute('tabindex');
-      roving.reset(made);
+      roving.reset(made, hadFocus);
       paint();
     },
     setThreshold(t) {

@@ -6,9 +6,9 @@
  * like text); Home/End the first/last; Enter/Space activate (as a click does).
  */
 export interface RovingFocus {
-  /** New items: the stop stays at the same position when it still exists (else the first), and keeps focus if
-   *  an old item had it. */
-  reset(items: readonly HTMLElement[]): void;
+  /** New items: the stop stays at the same position when it still exists (else the first), and takes the focus
+   *  when `hadFocus` (the caller knows: the old items may already be out of the document). */
+  reset(items: readonly HTMLElement[], hadFocus?: boolean): void;
   /** Makes item `index` the stop and focuses it. */
   moveTo(index: number): void;
   /** The stop's index (0 when there are no items). */
@@ -68,8 +68,7 @@ export function rovingFocus(container: HTMLElement, o: RovingOptions): RovingFoc
   });
 
   return {
-    reset(next) {
-      const hadFocus = items[stop] !== undefined && items[stop] === document.activeElement;
+    reset(next, hadFocus = false) {
       items = next;
       stop = stop < items.length ? stop : 0;
       // The old stop is gone with its items; only the new one needs its tabindex.
