@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { pretrainStart, runEvent, runStop, tokenPredictions } from '../src/protocol';
+import { pretrainCommand } from '../src/engine/service/run-args';
 import { CLI, Engine, makeCheckpoint, median, READMES, writeCorpus } from './engine-client';
 
 interface Sample {
@@ -65,8 +66,9 @@ function trainArgs(tmp: string): { corpus: string; out: string; steps: number; b
 /** The baseline: the same run as a plain child at the editor's own priority (how the engine started runs before). */
 async function trainAtEqualPriority(tmp: string, preset: string): Promise<Training> {
   const a = trainArgs(tmp);
-  const child = spawn(process.execPath, [CLI, 'pretrain', '--corpus', a.corpus, '--out', a.out, '--preset', preset, '--steps', String(a.steps), '--batch', String(a.batch),
-    '--seq', String(a.seq), '--save-every', String(a.saveEvery), '--progress-json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The engine's own command line for the run (run-args.ts), started without the engine's lower priority.
+  const { args } = pretrainCommand({ corpus: [a.corpus], out: a.out, preset: preset as 'tiny' | 'small', steps: a.steps, batch: a.batch, seq: a.seq, saveEvery: a.saveEvery });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
   const clock = stepClock();
   readline.createInterface({ input: child.stdout! }).on('line', (line) => line.includes('"step"') && clock.onStep());
   await clock.warmed;

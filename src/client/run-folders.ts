@@ -112,6 +112,11 @@ export function finetuneHeadline(results: FinetuneResultsFile): { name: string; 
   return name === undefined ? undefined : { name, value: results.metrics[name] };
 }
 
+/** How many tasks a checkpoint was fine-tuned on (its results files), without reading them. */
+export async function finetunedTasks(checkpoint: string): Promise<number> {
+  return (await fs.readdir(path.join(checkpoint, 'finetune')).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).length;
+}
+
 /** The fine-tuning results next to a checkpoint (`<checkpoint>/finetune/*.json`), in task-name order. */
 export async function finetuneResultsOf(checkpoint: string): Promise<(FinetuneResultsFile & { file: string })[]> {
   const dir = path.join(checkpoint, 'finetune');

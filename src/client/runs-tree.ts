@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { EngineContext } from './context';
-import { checkpointsOf, finetuneHeadline, finetuneResultsOf, listRunFolders, readMetrics } from './run-folders';
+import { checkpointsOf, finetunedTasks, finetuneHeadline, finetuneResultsOf, listRunFolders, readMetrics } from './run-folders';
 
 /** A run folder, one of its checkpoints, or a task a checkpoint was fine-tuned on, as the Runs view shows them. */
 export type RunsNode =
@@ -57,7 +57,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     return Promise.all((await checkpointsOf(node.dir)).map(async ({ dir, step }) => {
       const logged = records.filter((m) => m.step <= step).pop();
       const parts = [logged?.loss !== undefined ? `loss ${logged.loss.toFixed(3)}` : '', logged?.disc_auc !== undefined ? `disc AUC ${logged.disc_auc.toFixed(3)}` : ''].filter(Boolean);
-      return { kind: 'checkpoint', dir, runDir: node.dir, step, description: parts.join(' · '), finetuned: (await finetuneResultsOf(dir)).length };
+      return { kind: 'checkpoint', dir, runDir: node.dir, step, description: parts.join(' · '), finetuned: await finetunedTasks(dir) };
     }));
   }
 

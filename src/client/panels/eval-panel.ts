@@ -79,20 +79,30 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
     return refs;
   }
 
+  /**
+   * Whether a path the page sent is a checkpoint the panel knows (the page is untrusted: it may only name those);
+   * an unknown one gets its row's one-line failure.
+   */
+  private async knownChecker(): Promise<(checkpoint: string) => boolean> {
+    const known = new Set((await this.knownCheckpoints()).map((c) => c.dir));
+    return (checkpoint) => {
+      if (known.has(path.resolve(checkpoint))) return true;
+      this.post({ type: 'failed', checkpoint, message: `${checkpoint} is not a checkpoint of this workspace's runs — choose it with "ELECTRA: Evaluate Checkpoint" first` });
+      return false;
+    };
+  }
+
   /** One checkpoint at a time: the engine is one process, and a queue keeps progress readable. `idle` at the end
    *  unless a longer queue (fine-tuning) says so itself. */
   private async evaluate(request: EvaluateRequest, announceIdle = true): Promise<void> {
     this.running?.cancel();
     const cancel = new vscode.CancellationTokenSource();
     this.running = cancel;
-    const known = new Set((await this.knownCheckpoints()).map((c) => c.dir));
+    const isKnown = await this.knownChecker();
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'ELECTRA evaluation' }, async (progress) => {
       for (const [i, checkpoint] of request.checkpoints.entries()) {
         if (cancel.token.isCancellationRequested) break;
-        if (!known.has(path.resolve(checkpoint))) {
-          this.post({ type: 'failed', checkpoint, message: `${checkpoint} is not a checkpoint of this workspace's runs — choose it with "ELECTRA: Evaluate Checkpoint" first` });
-          continue;
-        }
+        if (!isKnown(checkpoint)) continue;
         progress.report({ message: `${i + 1}/${request.checkpoints.length} ${path.basename(path.dirname(path.dirname(checkpoint)))}/${path.basename(checkpoint)}` });
         try {
           const evaluation = await this.engine.languageClient.sendRequest(evaluateCheckpoint, { checkpoint, split: request.split, corpus: request.corpus, force: request.force }, cancel.token);
@@ -138,14 +148,11 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
   }
 
   private async finetuneEach(checkpoints: string[], split: 'heldout' | 'all', queue: { cancelled: boolean; current?: string }, task?: Omit<FinetuneParams, 'checkpoint'>): Promise<void> {
-    const known = new Set((await this.knownCheckpoints()).map((c) => c.dir));
+    const isKnown = await this.knownChecker();
     for (const checkpoint of checkpoints) {
       if (queue.cancelled) return;
       queue.current = path.resolve(checkpoint);
-      if (!known.has(path.resolve(checkpoint))) {
-        this.post({ type: 'failed', checkpoint, message: `${checkpoint} is not a checkpoint of this workspace's runs — choose it with "ELECTRA: Evaluate Checkpoint" first` });
-        continue;
-      }
+      if (!isKnown(checkpoint)) continue;
       const given = task ? { ...task, checkpoint, out: undefined } : checkpoint;
       const outcome = await vscode.commands.executeCommand<FinetuneOutcome | undefined>('electraLab.finetuneCheckpoint', given);
       if (!outcome) return; // the questions were dismissed: nothing to run
