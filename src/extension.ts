@@ -4,6 +4,7 @@ import { EngineContext } from './client/context';
 import { HeatmapController } from './client/heatmap';
 import { RunsTreeProvider } from './client/runs-tree';
 import { createPanels, type Panels } from './client/panels';
+import { onDidAsk } from './client/questions';
 
 /** What activate() returns: the parts integration tests look into. */
 export interface ElectraLabApi {
@@ -11,6 +12,8 @@ export interface ElectraLabApi {
   heatmap: HeatmapController;
   runs: RunsTreeProvider;
   panels: Panels;
+  /** Fired with each quick pick's title as a command asks it (see client/questions.ts). */
+  onDidAsk: vscode.Event<string>;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<ElectraLabApi> {
@@ -32,7 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Electr
       if (c === 'Choose Backend') void vscode.commands.executeCommand('workbench.action.openSettings', 'electraLab.backend');
     });
   }
-  return { engine, heatmap, runs, panels };
+  return { engine, heatmap, runs, panels, onDidAsk };
 }
 
 export function deactivate(): void {

@@ -5,6 +5,7 @@ import type { EngineContext } from './context';
 import type { Panels } from './panels';
 import { finetuneHeadline, listCheckpoints, readFinetuneResults } from './run-folders';
 import { followRun, requestRun, showRunError } from './run-progress';
+import { pick } from './questions';
 import { readTaskColumns, TaskFileError } from './task-columns';
 
 export interface FinetuneOutcome {
@@ -35,7 +36,7 @@ export function givenParams(arg: unknown): Partial<FinetuneParams> {
 /** A quick pick of known paths with "Another …" last, which opens the file dialog; the dialog at once when none is known. */
 async function pickPath(title: string, known: { label: string; description?: string; target: string }[], other: string, dialog: vscode.OpenDialogOptions): Promise<string | undefined> {
   const OTHER = { label: other, target: '' };
-  const picked = known.length ? await vscode.window.showQuickPick([...known, OTHER], { title }) : OTHER;
+  const picked = known.length ? await pick([...known, OTHER], title) : OTHER;
   if (!picked) return undefined;
   if (picked.target) return picked.target;
   return (await vscode.window.showOpenDialog({ ...dialog, title, canSelectMany: false }))?.[0]?.fsPath;
@@ -64,18 +65,18 @@ async function askColumns(file: string): Promise<Pick<FinetuneParams, 'textA' | 
   const columns = await readTaskColumns(file);
   const items = columns.names.map((name, i) => ({ label: name, description: columns.samples[i].slice(0, 80), name }));
   const where = path.basename(file);
-  const textA = (await vscode.window.showQuickPick(items, { title: `ELECTRA: the text column of ${where}` }))?.name;
+  const textA = (await pick(items, `ELECTRA: the text column of ${where}`))?.name;
   if (textA === undefined) return undefined;
   let rest = items.filter((i) => i.name !== textA);
   let textB: string | undefined;
   if (rest.length > 1) {
     const NONE = { label: 'None', description: 'one text per example', name: '' };
-    const picked = await vscode.window.showQuickPick([NONE, ...rest], { title: `ELECTRA: a second text column of ${where} (sentence pairs, as MRPC or RTE)` });
+    const picked = await pick([NONE, ...rest], `ELECTRA: a second text column of ${where} (sentence pairs, as MRPC or RTE)`);
     if (!picked) return undefined;
     textB = picked.name || undefined;
     rest = rest.filter((i) => i.name !== textB);
   }
-  const label = rest.length === 1 ? rest[0].name : (await vscode.window.showQuickPick(rest, { title: `ELECTRA: the label column of ${where}` }))?.name;
+  const label = rest.length === 1 ? rest[0].name : (await pick(rest, `ELECTRA: the label column of ${where}`))?.name;
   return label === undefined ? undefined : { textA, textB, label };
 }
 
@@ -92,7 +93,7 @@ async function askParams(given: Partial<FinetuneParams>): Promise<FinetuneParams
   const dev = given.dev ?? (await askTaskFile('ELECTRA: the dev file (evaluated after every epoch)', path.dirname(train), train));
   if (!dev) return undefined;
   if (given.train) return { ...given, checkpoint, train, dev };
-  const kind = await vscode.window.showQuickPick(KINDS, { title: 'ELECTRA: what do the labels hold?' });
+  const kind = await pick(KINDS, 'ELECTRA: what do the labels hold?');
   if (!kind) return undefined;
   try {
     const columns = await askColumns(train);

@@ -60,15 +60,35 @@ export function registerFinetuneTests(mocha: Mocha): void {
   add('from a Runs-view checkpoint, the questions pick the files, the task kind and the columns from the header row', async () => {
     const node = (await api.runs.getChildren((await api.runs.getChildren()).find((r) => r.kind === 'run' && r.label === 'e2e'))).find((c) => c.kind === 'checkpoint' && c.dir === checkpoint());
     assert.ok(node, 'the e2e run\'s checkpoint is in the Runs view');
+    // The command says which question it asks (api.onDidAsk); the quick pick shows a moment later, so an answer
+    // typed too early is lost: type it again until the next question comes (or the command ends).
+    const asked: string[] = [];
+    const sub = api.onDidAsk((title) => asked.push(title));
+    let ended = false;
     const outcome = vscode.commands.executeCommand<FinetuneOutcome>('electraLab.finetuneCheckpoint', node);
-    const settle = () => new Promise((r) => setTimeout(r, 1200));
+    void outcome.then(() => (ended = true), () => (ended = true));
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const until = async (done: () => boolean, ms: number) => {
+      for (const end = Date.now() + ms; !done() && Date.now() < end;) await sleep(50);
+      return done();
+    };
     // Training file (dev.tsv, no-label.tsv, train.tsv, Another…): the third; dev file: the first, from the same folder;
     // kind: Classification; text column: "sentence" (then "label" is the only column left and is taken as the label).
-    for (const moves of [2, 0, 0, 0]) {
-      await settle();
-      for (let i = 0; i < moves; i++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
-      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    const answers: [RegExp, number][] = [[/training file/, 2], [/dev file/, 0], [/labels hold/, 0], [/text column/, 0]];
+    for (const [n, [question, moves]] of answers.entries()) {
+      assert.ok(await until(() => asked.length > n, 30_000), `question ${n + 1} asked (so far: ${asked.join(' | ')})`);
+      assert.match(asked[n], question);
+      let answered = false;
+      for (let attempt = 0; attempt < 10 && !answered; attempt++) {
+        await sleep(300);
+        for (let i = 0; i < moves; i++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        // Answered: the next question, or (after the last) the run under way or over.
+        answered = await until(() => asked.length > n + 1 || ended || api.engine.activeRuns().some((r) => r.startsWith(path.join(checkpoint(), 'finetune'))), 2_000);
+      }
+      assert.ok(answered, `question ${n + 1} (${asked[n]}) was answered`);
     }
+    sub.dispose();
     const result = await outcome;
     assert.equal(result.failed, undefined, result.failed);
     assert.ok(result.headline && Number.isFinite(result.headline.value));
