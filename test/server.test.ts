@@ -64,13 +64,18 @@ test('the engine language server scores an open document exactly as the CLI heat
     assert.ok(hover.top!.every((t, i) => t.p > 0 && (i === 0 || t.p <= hover.top![i - 1].p)));
 
     // A cancelled request stops between windows and answers RequestCancelled; so does one the document moved past.
-    const reversed = text.split('\n').reverse().join('\n');
+    // Long enough (~80 windows, ten forward passes) that the cancellation, sent right after, finds it scoring.
+    const backwards = text.split('\n').reverse();
+    const reversed = [...backwards, ...backwards.map((l) => l.toLowerCase()), ...backwards.map((l) => l.replace(/e/g, 'a'))].join('\n');
     await connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 3 }, contentChanges: [{ text: reversed }] });
     const source = new CancellationTokenSource();
     const cancelled = connection.sendRequest(heatmapScores, { uri, version: 3, checkpoint }, source.token);
-    source.cancel(); // arrives while the engine awaits the checkpoint, before the first window (test/heatmap-windows.test.ts stops one mid-way)
+    source.cancel(); // arrives while the engine loads the checkpoint or between windows (test/heatmap-windows.test.ts stops one mid-way)
     await assert.rejects(cancelled, (e: ResponseError<void>) => e.code === -32800);
-    const sorted = text.split('\n').sort().join('\n'); // windows none of the requests above cached
+    // Windows none of the requests above cached, and enough of them (~80, ten forward passes) that the change
+    // sent right after the request arrives while it is still scoring.
+    const lines = text.split('\n').sort();
+    const sorted = [...lines, ...lines.map((l) => l.split(' ').reverse().join(' ')), ...lines.map((l) => l.toUpperCase())].join('\n');
     await connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 4 }, contentChanges: [{ text: sorted }] });
     const superseded = connection.sendRequest(heatmapScores, { uri, version: 4, checkpoint });
     await connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 5 }, contentChanges: [{ text: sorted + ' more' }] });
