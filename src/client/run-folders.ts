@@ -112,17 +112,26 @@ export function finetuneHeadline(results: FinetuneResultsFile): { name: string; 
   return name === undefined ? undefined : { name, value: results.metrics[name] };
 }
 
-/** How many tasks a checkpoint was fine-tuned on (its results files), without reading them. */
-export async function finetunedTasks(checkpoint: string): Promise<number> {
-  return (await fs.readdir(path.join(checkpoint, 'finetune')).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).length;
+/** Where the engine puts a checkpoint's fine-tuning results (`<task>.json`) and models (src/engine/checkpoint/folder.ts). */
+export function finetuneDirOf(checkpoint: string): string {
+  return path.join(checkpoint, 'finetune');
 }
 
-/** The fine-tuning results next to a checkpoint (`<checkpoint>/finetune/*.json`), in task-name order. */
+/** A checkpoint's fine-tuning results files, in task-name order. */
+async function finetuneResultFiles(checkpoint: string): Promise<string[]> {
+  const dir = finetuneDirOf(checkpoint);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => n.endsWith('.json')).sort().map((n) => path.join(dir, n));
+}
+
+/** How many tasks a checkpoint was fine-tuned on, without reading their results. */
+export async function finetunedTasks(checkpoint: string): Promise<number> {
+  return (await finetuneResultFiles(checkpoint)).length;
+}
+
+/** The fine-tuning results next to a checkpoint, in task-name order. */
 export async function finetuneResultsOf(checkpoint: string): Promise<(FinetuneResultsFile & { file: string })[]> {
-  const dir = path.join(checkpoint, 'finetune');
-  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
-  const found = await Promise.all(names.map(async (name) => {
-    const file = path.join(dir, name);
+  const found = await Promise.all((await finetuneResultFiles(checkpoint)).map(async (file) => {
     const results = await readFinetuneResults(file);
     return results && { ...results, file };
   }));

@@ -6,7 +6,7 @@ import { stopRun } from '../run-progress';
 import { parseEvalFromWebview } from '../../protocol-guards';
 import type { EngineContext } from '../context';
 import { readSettings } from '../config';
-import { listRunFolders } from '../run-folders';
+import { finetuneDirOf, listRunFolders } from '../run-folders';
 import { evaluationsToCsv } from './eval-export';
 import { oneLine, type PanelKind } from './panel-host';
 import { SinglePanel, type PageMessage } from './single-panel';
@@ -143,7 +143,7 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
     const queue = this.finetuning;
     if (!queue) return;
     queue.cancelled = true;
-    const prefix = queue.current && path.join(queue.current, 'finetune') + path.sep;
+    const prefix = queue.current && finetuneDirOf(queue.current) + path.sep;
     for (const runDir of this.engine.activeRuns().filter((r) => prefix && r.startsWith(prefix))) await stopRun(this.engine, runDir);
   }
 

@@ -101,6 +101,9 @@ export async function listCheckpoints(runCheckpointsDir: string): Promise<{ step
   return found.sort((a, b) => a.step - b.step);
 }
 
+/** A checkpoint's subfolder of fine-tuning work: `<task>.json` results and, by default, `<task>/` models. */
+export const FINETUNE_DIR = 'finetune';
+
 /**
  * Delete all but the newest `keep` checkpoints (each deletion is rename-then-remove, so never half-visible). A
  * checkpoint that was fine-tuned is kept whatever its age: its `finetune/` folder holds the user's results and models.
@@ -111,7 +114,7 @@ export async function pruneCheckpoints(runCheckpointsDir: string, keep: number):
   }
   const all = await listCheckpoints(runCheckpointsDir);
   for (const { dir } of all.slice(0, Math.max(0, all.length - keep))) {
-    if (fs.existsSync(path.join(dir, 'finetune'))) continue;
+    if (fs.existsSync(path.join(dir, FINETUNE_DIR))) continue;
     await removeFolderAtomic(dir);
   }
 }

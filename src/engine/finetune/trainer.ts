@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients by itself; training needs them all.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { UserError } from '../errors';
+import { FINETUNE_DIR } from '../checkpoint/folder';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import { readElectraFolder } from '../checkpoint/electra-folder';
 import { ElectraModel } from '../model/electra';
@@ -56,7 +57,7 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
   const checkpointDir = path.resolve(o.checkpoint);
   const outDir = path.resolve(o.out);
   await checkOutput(outDir, checkpointDir);
-  const resultsFile = path.join(checkpointDir, 'finetune', `${o.taskName}.json`);
+  const resultsFile = path.join(checkpointDir, FINETUNE_DIR, `${o.taskName}.json`);
   onEvent({ kind: 'info', message: `fine-tuning ${checkpointDir} (${source.architecture}) on ${o.taskName}` });
 
   const train = await readTaskFile(o.train, o, 'train');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CheckpointEvaluation, EvaluateParams, FinetuneSummary } from '../../protocol';
+import { FINETUNE_DIR } from '../checkpoint/folder';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import { evaluatePretraining } from '../eval/pretraining-eval';
@@ -9,7 +10,6 @@ import type { CheckpointCache } from './checkpoints';
 
 /** Evaluation results live next to the checkpoint they judge, so they travel (and die) with it. */
 export const EVAL_DIR = 'eval';
-export const FINETUNE_DIR = 'finetune';
 
 interface RunFacts {
   run: string;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { FinetuneParams, PretrainParams } from '../../protocol';
-import { FINETUNE_DIR } from './evaluations';
+import { FINETUNE_DIR } from '../checkpoint/folder';
 import { taskNameFromFile } from '../finetune/tasks';
 
 /** A CLI run the engine launches: the folder that names it, and `electra-lab`'s arguments. */
