@@ -1,8 +1,10 @@
 // Bundles the engine's entry points and ships the tfjs wasm binaries next to them: the wasm backend
-// loads `*.wasm` from the bundle's own folder at run time (see src/engine/backend/).
+// loads `*.wasm` from the bundle's own folder at run time (see src/engine/backend/), and the native kernel
+// addon with its libraries from dist/native/ (native/build.js).
 const esbuild = require('esbuild');
 const fs = require('node:fs');
 const path = require('node:path');
+const { buildNative } = require('./native/build');
 
 const dist = path.join(__dirname, 'dist');
 const production = process.argv.includes('--production');
@@ -66,6 +68,8 @@ async function main() {
     logLevel: 'warning',
   });
   copyWasmBinaries();
+  const nativeProblem = buildNative(dist, { strict: process.env.ELECTRA_NATIVE_REQUIRED === '1' });
+  if (nativeProblem) console.warn(nativeProblem);
 }
 
 main().catch((e) => {

@@ -61,14 +61,16 @@ async function main() {
   console.log(`training throughput, full ELECTRA step, batch ${BATCH} × ${LENGTH}, ${STEPS} timed steps after 1 warm-up`);
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
   const rows: { preset: PresetName; backend: string; tokensPerSec: number }[] = [];
-  const configs: { label: string; request: BackendRequest; threads?: number; stock?: boolean }[] = [
+  const configs: { label: string; request: BackendRequest; threads?: number; nativeThreads?: number; stock?: boolean }[] = [
     { label: 'wasm stock, 1 thread (baseline)', request: 'wasm', threads: 1, stock: true },
     { label: 'wasm + fixes, 1 thread', request: 'wasm', threads: 1 },
     { label: 'wasm + fixes, auto threads', request: 'wasm' },
+    { label: 'native kernels, 1 BLAS thread', request: 'native', threads: 1, nativeThreads: 1 },
+    { label: 'native kernels, 2 BLAS threads', request: 'native', threads: 1, nativeThreads: 2 },
   ];
   for (const config of configs) {
     shutdownBackend();
-    const report = await initBackend(config.request, { threads: config.threads });
+    const report = await initBackend(config.request, { threads: config.threads, nativeThreads: config.nativeThreads });
     if (config.stock) uninstallWasmKernelFixes();
     for (const preset of PRESETS) {
       const tokensPerSec = await measure(preset);

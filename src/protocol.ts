@@ -10,14 +10,14 @@ import { NotificationType, NotificationType0, RequestType, RequestType0 } from '
 
 /** initializationOptions the client sends. */
 export interface EngineInitOptions {
-  backend?: 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
+  backend?: 'auto' | 'gpu' | 'node' | 'native' | 'wasm' | 'cpu';
   threads?: number;
 }
 
 export interface EngineInfo {
   /** Backend in use and why better ones were skipped, one line (e.g. "wasm (2 threads, SIMD); skipped gpu: …"). */
   backend: string;
-  tier: 'gpu' | 'node' | 'wasm' | 'cpu';
+  tier: 'gpu' | 'node' | 'native' | 'wasm' | 'cpu';
   threads: number;
   /** The engine's process id (the client shows it in its log; tests use it to kill the engine). */
   pid: number;

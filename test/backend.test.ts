@@ -68,23 +68,25 @@ async function assertSameOnWasmAndCpu(label: string, f: () => tf.Tensor[]): Prom
   });
 }
 
-test('auto selects wasm here and says why gpu and node were skipped', async () => {
-  const report = await initBackend('auto');
+test('auto without the native addon selects wasm and says why gpu, node and native were skipped', async () => {
+  const options = { nativeAddon: '/nonexistent-folder/electra_native.node' };
+  const report = await initBackend('auto', options);
   assert.equal(report.backend, 'wasm');
   assert.equal(report.tier, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
-  assert.deepEqual(report.skipped.map((s) => s.tier), ['gpu', 'node']);
+  assert.deepEqual(report.skipped.map((s) => s.tier), ['gpu', 'node', 'native']);
   assert.match(report.skipped[0].reason, /@tensorflow\/tfjs-node-gpu is not installed \(npm install .*CUDA/);
   assert.match(report.skipped[1].reason, /@tensorflow\/tfjs-node is not installed \(npm install /);
+  assert.match(report.skipped[2].reason, /native addon is not built .*npm run build:native/);
   for (const s of report.skipped) assert.ok(!s.reason.includes('\n'), 'one line per reason');
   assert.ok(report.threads >= 1);
-  assert.match(report.describe(), /^wasm \(\d+ threads?.*\); skipped gpu: .*, node: /);
+  assert.match(report.describe(), /^wasm \(\d+ threads?.*\); skipped gpu: .*, node: .*, native: /);
   // Calling again is harmless and returns the same report.
-  assert.equal(await initBackend('auto'), report);
+  assert.equal(await initBackend('auto', options), report);
 });
 
 test('wasm uses 2 threads on this 2-core machine (or says why not)', async () => {
-  const report = await initBackend('auto');
+  const report = await initBackend('wasm');
   assert.ok(report.threads === 2 || report.threadsNote, `threads=${report.threads} without a note`);
   console.log(`  backend: ${report.describe()}`);
 });

@@ -15,7 +15,7 @@ import { progressPrinter } from './progress';
 /** Parsed flags as strings/booleans; each command converts what it uses. */
 export type Flags = Record<string, string | boolean | string[] | undefined>;
 
-const BACKENDS: BackendRequest[] = ['auto', 'gpu', 'node', 'wasm', 'cpu'];
+const BACKENDS: BackendRequest[] = ['auto', 'gpu', 'node', 'native', 'wasm', 'cpu'];
 
 export function int(flags: Flags, name: string): number | undefined {
   const v = flags[name];

@@ -3,7 +3,8 @@
  * not in use (one short line each, for logs and the UI).
  *
  * Tiers, best first: `gpu` (@tensorflow/tfjs-node-gpu, CUDA), `node` (@tensorflow/tfjs-node, native
- * libtensorflow), `wasm` (XNNPACK, with our kernel fixes and threads), `cpu` (pure JS, tests only). The
+ * libtensorflow), `native` (wasm with its matrix products and optimizer update in C over oneDNN/OpenBLAS,
+ * native/ + ./native/), `wasm` (XNNPACK, with our kernel fixes and threads), `cpu` (pure JS, tests only). The
  * native packages are optionalDependencies whose install downloads libtensorflow, so they are often absent;
  * they are loaded with a guarded `require` (esbuild keeps them external).
  *
@@ -21,11 +22,12 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../errors';
 import { installGradientFixes, installWasmKernelFixes } from './wasm-kernels';
 import { shutdownWasm, startWasm } from './wasm-threads';
+import { installNativeKernels, loadNativeAddon, uninstallNativeKernels } from './native';
 
 export { installWasmKernelFixes } from './wasm-kernels';
 
-export type BackendRequest = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
-export type BackendTier = 'gpu' | 'node' | 'wasm' | 'cpu';
+export type BackendRequest = 'auto' | 'gpu' | 'node' | 'native' | 'wasm' | 'cpu';
+export type BackendTier = 'gpu' | 'node' | 'native' | 'wasm' | 'cpu';
 
 export interface BackendReport {
   requested: BackendRequest;
@@ -42,6 +44,8 @@ export interface BackendReport {
   wasmDir?: string;
   /** wasm only: why fewer threads than requested are in use. */
   threadsNote?: string;
+  /** native only: the BLAS library behind the native kernels, its threads, and the addon's file. */
+  native?: { library: string; threads: number; file: string };
   /** One line for logs/UI, e.g. "wasm (2 threads, SIMD); skipped gpu: ..., node: ...". */
   describe(): string;
 }
@@ -51,6 +55,10 @@ export interface BackendOptions {
   threads?: number;
   /** Folder holding the tfjs-backend-wasm *.wasm files (default: next to the bundle, else node_modules). */
   wasmDir?: string;
+  /** The native addon's file (default: next to the bundle, else the source tree's build). */
+  nativeAddon?: string;
+  /** BLAS threads for the native tier (default: 1, the stable choice on a shared 2-core machine; bench/). */
+  nativeThreads?: number;
 }
 
 const GPU_PKG = '@tensorflow/tfjs-node-gpu';
@@ -72,10 +80,11 @@ let current: { key: string; report: BackendReport } | undefined;
  */
 export async function initBackend(request: BackendRequest, options: BackendOptions = {}): Promise<BackendReport> {
   installGradientFixes();
-  const key = JSON.stringify([request, options.threads ?? null, options.wasmDir ?? null]);
+  const key = JSON.stringify([request, options.threads ?? null, options.wasmDir ?? null, options.nativeAddon ?? null, options.nativeThreads ?? null]);
   if (current && current.key === key && tf.getBackend() === current.report.backend) return current.report;
 
-  const order: BackendTier[] = request === 'auto' ? ['gpu', 'node', 'wasm', 'cpu'] : [request];
+  const order: BackendTier[] = request === 'auto' ? ['gpu', 'node', 'native', 'wasm', 'cpu'] : [request];
+  uninstallNativeKernels();
   const skipped: { tier: string; reason: string }[] = [];
   for (const tier of order) {
     try {
@@ -97,6 +106,7 @@ export async function initBackend(request: BackendRequest, options: BackendOptio
 
 /** Frees the wasm module (heap and threads) and forgets the selection; initBackend can be called again. */
 export function shutdownBackend(): void {
+  uninstallNativeKernels();
   shutdownWasm();
   current = undefined;
 }
@@ -108,6 +118,8 @@ async function startTier(tier: BackendTier, options: BackendOptions): Promise<Ti
     case 'gpu':
     case 'node':
       return startNative(tier);
+    case 'native':
+      return startNativeKernelTier(options);
     case 'wasm':
       return startWasmTier(options);
     case 'cpu':
@@ -189,12 +201,28 @@ async function startWasmTier(options: BackendOptions): Promise<TierResult> {
   return { backend: 'wasm', threads: started.threads, simd, wasmDir, threadsNote: started.note };
 }
 
+/**
+ * The wasm backend with native kernels (matrix products, the optimizer's update) over oneDNN/OpenBLAS.
+ * The addon is loaded before wasm starts, so a missing addon costs nothing and auto falls to plain wasm.
+ */
+async function startNativeKernelTier(options: BackendOptions): Promise<TierResult> {
+  const loaded = loadNativeAddon(options.nativeAddon);
+  if (!loaded.addon) throw new TierUnavailable(loaded.reason);
+  const wasm = await startWasmTier(options);
+  loaded.addon.setThreads(Math.max(1, Math.floor(options.nativeThreads ?? 1)));
+  installNativeKernels(loaded.addon);
+  const { library, threads } = loaded.addon.info();
+  return { ...wasm, native: { library, threads, file: loaded.file } };
+}
+
 function makeReport(r: Omit<BackendReport, 'describe'>): BackendReport {
   return {
     ...r,
     describe() {
       let head: string;
-      if (r.tier === 'wasm') {
+      if (r.tier === 'native') {
+        head = `native kernels (${r.native!.library}, ${r.native!.threads} thread${r.native!.threads === 1 ? '' : 's'}) on wasm (${r.threads} thread${r.threads === 1 ? '' : 's'})`;
+      } else if (r.tier === 'wasm') {
         const threads = `${r.threads} thread${r.threads === 1 ? '' : 's'}${r.threadsNote ? ` (${r.threadsNote})` : ''}`;
         head = `wasm (${threads}${r.simd ? ', SIMD' : ''})`;
       } else if (r.tier === 'cpu') {

@@ -1,0 +1,20 @@
+{
+  "variables": { "blas%": "onednn" },
+  "targets": [{
+    "target_name": "electra_native",
+    "sources": ["src/addon.c", "src/heap.c", "src/matmul.c", "src/adamw.c"],
+    "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra"],
+    "conditions": [
+      ["blas=='onednn'", {
+        "sources": ["src/gemm_dnnl.c"],
+        "cflags": ["-fopenmp"],
+        "libraries": ["-ldnnl", "-lgomp", "-Wl,--disable-new-dtags,-rpath,'$$ORIGIN'"]
+      }],
+      ["blas=='openblas'", {
+        "sources": ["src/gemm_openblas.c"],
+        "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread"],
+        "libraries": ["-lopenblas"]
+      }]
+    ]
+  }]
+}
