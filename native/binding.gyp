@@ -3,7 +3,7 @@
   "targets": [{
     "target_name": "electra_native",
     "sources": ["src/addon.c", "src/heap.c", "src/matmul.c", "src/adamw.c"],
-    "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra"],
+    "cflags": ["-O3", "-std=gnu11", "-Wall", "-Wextra"],
     "conditions": [
       ["blas=='onednn'", {
         "sources": ["src/gemm_dnnl.c"],

@@ -4,6 +4,7 @@
 // Run: node --import tsx --test test/native.test.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -186,4 +187,23 @@ test('the bundle loads the addon and its libraries from dist/native (what the VS
   const loaded = loadNativeAddon(bundled);
   assert.ok(loaded.addon, 'reason' in loaded ? loaded.reason : '');
   for (const lib of ['libdnnl.so.2', 'libgomp.so.1']) assert.ok(fs.existsSync(path.join(path.dirname(bundled), lib)), `${lib} beside the addon`);
+});
+
+test('signals arriving during native products do not corrupt memory (a profiled process runs a training step\'s shapes)', () => {
+  // oneDNN's gemm corrupted the malloc heap when a signal handler ran mid-product; node --cpu-prof sends ~1,000
+  // signals a second. The step's shapes, 1,000 products: the unfixed addon aborted within the first pass.
+  const script = `
+    const addon = require(${JSON.stringify(loadNativeAddon().addon ? (loadNativeAddon() as { file: string }).file : '')});
+    const heap = new Float32Array(40 << 20);
+    for (let i = 0; i < heap.length; i += 3) heap[i] = Math.random() - 0.5;
+    const shapes = [[1,1024,256,256],[1,1024,1024,256],[1,1024,256,1024],[32,128,128,64],[32,128,64,128],[1,152,30522,128],[1,1024,64,64]];
+    for (let r = 0; r < 1000; r++) {
+      const [b, m, n, k] = shapes[r % shapes.length];
+      addon.matmul(heap, r % 3 === 1, r % 2 === 1, b, m, n, k, 0, m * k, 4 * (10 << 20), k * n, 4 * (20 << 20));
+    }
+    console.log('done');`;
+  const dir = tempDir('native-signals');
+  const run = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-e', script], { encoding: 'utf8', timeout: 240_000 });
+  assert.equal(run.status, 0, `exit ${run.status} ${run.signal ?? ''}: ${run.stderr.slice(-300)}`);
+  assert.match(run.stdout, /done/);
 });

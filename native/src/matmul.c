@@ -1,4 +1,6 @@
 /* Batched matrix product in place on the heap: every transpose, broadcast batch operands (stride 0). */
+#include <signal.h>
+#include <pthread.h>
 #include <xmmintrin.h>
 #include "gemm.h"
 #include "kernels.h"
@@ -30,11 +32,24 @@ napi_value kernel_matmul(napi_env env, napi_callback_info info) {
   /* Gradients reach denormal magnitudes, where x86 runs ~100x slower (one product took 13 ms instead of
    * 0.1 ms in a training step). Flush them to zero for the product only: V8 shares this thread and expects
    * IEEE denormals, so the control register is restored before returning. */
-  const unsigned int saved = _mm_getcsr();
-  _mm_setcsr(saved | 0x8040); /* FTZ | DAZ */
+  const unsigned int saved_csr = _mm_getcsr();
+  _mm_setcsr(saved_csr | 0x8040); /* FTZ | DAZ */
+  /* oneDNN 2.6's JIT gemm corrupts the malloc heap when a signal handler runs on this thread mid-product
+   * (reproduced in plain C with a no-op SIGPROF handler; Node takes SIGINT, SIGCHLD and the profiler's
+   * signals on this thread), so asynchronous signals wait until the product is done. OpenMP threads
+   * created inside inherit the mask. Faults stay unblocked. */
+  sigset_t block, saved_mask;
+  sigfillset(&block);
+  sigdelset(&block, SIGSEGV);
+  sigdelset(&block, SIGBUS);
+  sigdelset(&block, SIGFPE);
+  sigdelset(&block, SIGILL);
+  sigdelset(&block, SIGTRAP);
+  pthread_sigmask(SIG_BLOCK, &block, &saved_mask);
   for (int64_t i = 0; i < batch; i++) {
     gemm_f32(ta, tb, m, n, k, a + i * a_stride, lda, b + i * b_stride, ldb, c + i * m * n, n);
   }
-  _mm_setcsr(saved);
+  pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+  _mm_setcsr(saved_csr);
   return NULL;
 }
