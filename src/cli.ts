@@ -5,6 +5,7 @@ import { corruptCommand, evalCommand, heatmapCommand, pretrainCommand, type Flag
 import { demoCommand } from './cli/demo';
 import { finetuneCommand } from './cli/finetune';
 import { exportHfCommand, importHfCommand } from './cli/hf';
+import { doctorCommand } from './cli/doctor';
 
 const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own text
 
@@ -12,7 +13,7 @@ const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own
   electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] [--batch B]
         [--seq L] [--vocab-size V] [--objective electra|electra-15] [--embedding-sharing tied|none|gdes]
         [--gen-width F] [--gen-depth F] [--lr X] [--adam-epsilon E] [--clip-norm C] [--warmup N] [--save-every K] [--keep K] [--log-every N]
-        [--sample-every N] [--seed S] [--backend auto|gpu|node|wasm|cpu] [--threads T] [--resume]
+        [--sample-every N] [--seed S] [--backend auto|gpu|node|native|wasm|cpu] [--threads T] [--resume]
   electra-lab heatmap --checkpoint <dir> <file> [--json]      discriminator P(replaced) per token
   electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]   one corruption sample
   electra-lab eval --checkpoint <dir> --corpus <path>... [--split heldout|all] [--json]
@@ -22,6 +23,7 @@ const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own
                                                     GLUE-style TSV (header row) or JSONL; best dev epoch → --out
   electra-lab import-hf <hf-folder> --out <dir> [--generator <hf-generator-folder>]   Hugging Face → checkpoint
   electra-lab export-hf <checkpoint> <folder>      checkpoint → HF ElectraForPreTraining folder (+ generator/)
+  electra-lab doctor [--backend B] [--json]         which compute tier runs here, and why each better one does not
 
   --verbose prints stack traces; exit code 1 means a problem with the input (the message says what to fix).`;
 
@@ -72,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
       case 'finetune': await finetuneCommand(flags, controller.signal); break;
       case 'import-hf': await importHfCommand(flags, positionals); break;
       case 'export-hf': await exportHfCommand(flags, positionals); break;
+      case 'doctor': await doctorCommand(flags); break;
       default:
         process.stderr.write(`electra-lab: unknown command "${command}" — see electra-lab --help\n`);
         return 1;

@@ -24,6 +24,21 @@ test('the extension packages into a VSIX holding the bundles, the wasm binaries,
     'dist/tfjs-backend-wasm-threaded-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.js', 'dist/webview/lab.js', 'dist/webview/eval.css', 'media/electra-lab.svg', 'media/walkthrough/heatmap.md']) {
     assert.ok(files.includes(needed), `${needed} is in the VSIX`);
   }
+  // The native tier's prebuilt linux-x64 addon with the libraries its rpath ($ORIGIN) resolves.
+  for (const needed of ['dist/native/electra_native.node', 'dist/native/libdnnl.so.2', 'dist/native/libgomp.so.1']) {
+    assert.ok(files.includes(needed), `${needed} is in the VSIX`);
+  }
   const stray = files.filter((f) => /^(src|test|webview|bench|node_modules|dist\/test|\.e2e|artifacts)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
   assert.deepEqual(stray, [], 'sources, tests and maps stay out');
+  assert.ok(!files.some((f) => f.startsWith('native/')), 'the addon sources and node-gyp output stay out');
+
+  // Unpacked as VS Code installs it, away from the repository: the bundled CLI finds and loads the addon.
+  const unpacked = tempDir('vsix-unpacked');
+  const unzip = spawnSync('python3', ['-m', 'zipfile', '-e', vsix, unpacked], { encoding: 'utf8' });
+  assert.equal(unzip.status, 0, unzip.stderr);
+  const doctor = spawnSync(process.execPath, [path.join(unpacked, 'extension', 'dist', 'cli.js'), 'doctor', '--json'], { cwd: unpacked, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(doctor.status, 0, doctor.stderr);
+  const report = JSON.parse(doctor.stdout);
+  assert.equal(report.tier, 'native', report.summary);
+  assert.equal(report.native.file, path.join(unpacked, 'extension', 'dist', 'native', 'electra_native.node'));
 });

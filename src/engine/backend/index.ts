@@ -51,13 +51,13 @@ export interface BackendReport {
 }
 
 export interface BackendOptions {
-  /** wasm threads wanted (default: logical cores, at most 4). 1 disables threads. */
+  /** wasm threads wanted (default: logical cores, at most 4; 1 disables threads); on the native tier, its BLAS threads. */
   threads?: number;
   /** Folder holding the tfjs-backend-wasm *.wasm files (default: next to the bundle, else node_modules). */
   wasmDir?: string;
   /** The native addon's file (default: next to the bundle, else the source tree's build). */
   nativeAddon?: string;
-  /** BLAS threads for the native tier (default: 1, the stable choice on a shared 2-core machine; bench/). */
+  /** BLAS threads for the native tier (default: `threads`, else 1 — the stable choice on a shared 2-core machine; bench/). */
   nativeThreads?: number;
 }
 
@@ -208,8 +208,9 @@ async function startWasmTier(options: BackendOptions): Promise<TierResult> {
 async function startNativeKernelTier(options: BackendOptions): Promise<TierResult> {
   const loaded = loadNativeAddon(options.nativeAddon);
   if (!loaded.addon) throw new TierUnavailable(loaded.reason);
-  const wasm = await startWasmTier(options);
-  loaded.addon.setThreads(Math.max(1, Math.floor(options.nativeThreads ?? 1)));
+  // The products run in C; the wasm side keeps one thread (its pool only spun against the BLAS thread here).
+  const wasm = await startWasmTier({ ...options, threads: 1 });
+  loaded.addon.setThreads(Math.max(1, Math.floor(options.nativeThreads ?? options.threads ?? 1)));
   installNativeKernels(loaded.addon);
   const { library, threads } = loaded.addon.info();
   return { ...wasm, native: { library, threads, file: loaded.file } };
