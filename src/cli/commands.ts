@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { UserError } from '../engine/errors';
 import { initBackend, type BackendReport, type BackendRequest } from '../engine/backend';
 import { loadCheckpoint } from '../engine/checkpoint/model-io';
-import { readTextFile } from '../engine/data/corpus';
+import { readTextFile, type DocumentBoundary } from '../engine/data/corpus';
 import { scoreText } from '../engine/inference/heatmap';
 import { corruptText } from '../engine/inference/corrupt';
 import { evaluatePretraining } from '../engine/eval/pretraining-eval';
@@ -67,6 +67,7 @@ export async function pretrainCommand(flags: Flags, signal: AbortSignal): Promis
     genWidth: num(flags, 'gen-width'), genDepth: num(flags, 'gen-depth'), learningRate: num(flags, 'lr'), adamEpsilon: num(flags, 'adam-epsilon'), clipNorm: num(flags, 'clip-norm'),
     warmupSteps: int(flags, 'warmup'), saveEvery: int(flags, 'save-every'), logEvery: int(flags, 'log-every'),
     sampleEvery: int(flags, 'sample-every'), keepCheckpoints: int(flags, 'keep'), seed: int(flags, 'seed'),
+    documents: str(flags, 'documents') as PretrainOptions['documents'] | undefined,
     backend: str(flags, 'backend') as BackendRequest | undefined,
   };
   // --progress-json: one JSON event per line on stdout, for the engine server that runs this as a child.
@@ -113,11 +114,11 @@ export async function evalCommand(flags: Flags): Promise<void> {
   if (split !== 'heldout' && split !== 'all') throw new UserError(`--split ${split} — use heldout or all`);
   const report = await startBackend(flags);
   const checkpoint = await loadCheckpoint(checkpointDir);
-  const state = (checkpoint.trainerState ?? {}) as { seed?: number; seq_length?: number; held_out_fraction?: number };
+  const state = (checkpoint.trainerState ?? {}) as { seed?: number; seq_length?: number; held_out_fraction?: number; documents?: DocumentBoundary };
   const result = await evaluatePretraining(checkpoint, {
     corpus, split, seqLength: int(flags, 'seq') ?? state.seq_length ?? 128, batchSize: int(flags, 'batch') ?? 8,
     maxExamples: int(flags, 'max-examples') ?? 512, seed: int(flags, 'seed') ?? 1234,
-    heldOutFraction: state.held_out_fraction ?? 0.02, packingSeed: state.seed ?? 42,
+    heldOutFraction: state.held_out_fraction ?? 0.02, packingSeed: state.seed ?? 42, documents: state.documents ?? 'blank-lines',
   }, (m) => process.stderr.write(`warning: ${m}\n`));
   checkpoint.model.dispose();
   if (flags.json) {

@@ -21,14 +21,18 @@ export async function demoCommand(flags: Flags, signal: AbortSignal): Promise<vo
   const out = typeof flags.out === 'string' ? flags.out : path.join(projectRoot, '.electra', 'runs', `demo-${timestamp()}`);
   await startBackend(flags);
   process.stderr.write(`pretraining ELECTRA tiny on ${corpus[0]} into ${out}\n`);
+  // Paragraph-sized examples (blank lines end a document): in this 300-step tiny budget they learn faster per
+  // step than whole-file examples (held-out disc loss 0.905 vs ~0.955 of the text-blind prior, measured), although
+  // half of every batch is padding; a longer run should keep the default (whole files, ~1,000 real tokens a batch).
+  const documents = 'blank-lines';
   const result = await pretrain({
     corpus, out, preset: 'tiny', steps: int(flags, 'steps') ?? 300, batchSize: 16, seqLength: 64,
-    vocabSize: 4000, saveEvery: 100, logEvery: 20, seed: int(flags, 'seed') ?? 42,
+    vocabSize: 4000, saveEvery: 100, logEvery: 20, seed: int(flags, 'seed') ?? 42, documents,
   }, progressPrinter(), signal);
 
   const checkpoint = await loadCheckpoint(result.checkpoint);
   const report = await evaluatePretraining(checkpoint, {
-    corpus, split: 'heldout', seqLength: 64, batchSize: 16, maxExamples: 256, seed: 1234, heldOutFraction: 0.02, packingSeed: int(flags, 'seed') ?? 42,
+    corpus, split: 'heldout', seqLength: 64, batchSize: 16, maxExamples: 256, seed: 1234, heldOutFraction: 0.02, packingSeed: int(flags, 'seed') ?? 42, documents,
   });
   const m = report.metrics as Required<typeof report.metrics>;
   // Text-blind baseline: the replaced fraction predicted for every token (its loss is that prior's entropy).

@@ -341,7 +341,14 @@ export interface ReadDocumentsOptions {
   maxDocChars?: number;
   /** Read-chunk size in bytes (default 64 KiB). */
   chunkBytes?: number;
+  /**
+   * What ends a document: a blank line (google-research/electra's corpus format, one sentence per line,
+   * the default here) or only the end of the file (blank lines are then paragraph breaks, skipped).
+   */
+  documents?: DocumentBoundary;
 }
+
+export type DocumentBoundary = 'blank-lines' | 'file';
 
 function isWhitespaceCode(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
@@ -458,8 +465,8 @@ async function* readLineBatches(
 
 /**
  * Streams documents from `files` in order, in memory bounded by the options (never a whole file).
- * Blank lines separate documents (as google-research/electra's build_pretraining_dataset.py does),
- * and the end of a file ends its last document.
+ * Blank lines separate documents (as google-research/electra's build_pretraining_dataset.py does; with
+ * `documents: 'file'` they are skipped and a file is one document), and the end of a file ends its last one.
  */
 export async function* readDocuments(
   files: readonly CorpusFile[],
@@ -469,6 +476,7 @@ export async function* readDocuments(
   const maxDocLines = Math.max(1, options.maxDocLines ?? 256);
   const maxDocChars = Math.max(1, options.maxDocChars ?? 1_000_000);
   const chunkBytes = Math.max(1, options.chunkBytes ?? 64 * 1024);
+  const blankEndsDocument = (options.documents ?? 'blank-lines') === 'blank-lines';
 
   for (const f of files) {
     let warnedLong = false;
@@ -488,7 +496,7 @@ export async function* readDocuments(
     for await (const batch of readLineBatches(f.path, maxLineChars, chunkBytes, onLongLine)) {
       for (const line of batch) {
         if (isBlank(line)) {
-          if (lines.length > 0) {
+          if (blankEndsDocument && lines.length > 0) {
             yield { file: f.path, docIndex, lines, continues: false };
             docIndex++;
             lines = [];

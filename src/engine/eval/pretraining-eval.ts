@@ -1,6 +1,7 @@
 import { UserError } from '../errors';
 import { discoverCorpus } from '../data/corpus';
 import { corpusExamples } from '../data/examples';
+import type { DocumentBoundary } from '../data/corpus';
 import { splitStream } from '../data/split';
 import { Rng } from '../data/rng';
 import type { SourcedExample } from '../data/packing';
@@ -20,6 +21,8 @@ export interface EvalOptions {
   maxExamples: number;
   seed: number;
   heldOutFraction: number;
+  /** How training cut the corpus into documents (the held-out split depends on it). */
+  documents: DocumentBoundary;
   /** The packing seed of the run that made the checkpoint: example boundaries, and so the held-out split, depend on it. */
   packingSeed: number;
   /** Called after each batch with the examples done (of at most maxExamples). */
@@ -49,7 +52,7 @@ export async function evaluatePretraining(checkpoint: LoadedCheckpoint, options:
   if (objective.usesGenerator && !model.generator) throw new UserError(`${checkpoint.dir} has no generator — pretraining metrics need ELECTRA Lab's generator.safetensors`);
   const corpus = await discoverCorpus(options.corpus);
   for (const w of corpus.warnings) onWarning?.(`${w.file}: ${w.message}`);
-  const examples = corpusExamples(corpus.files, tokenizer, { maxSeqLength: options.seqLength, seed: options.packingSeed, onWarning: (w) => onWarning?.(`${w.file}: ${w.message}`) })();
+  const examples = corpusExamples(corpus.files, tokenizer, { maxSeqLength: options.seqLength, seed: options.packingSeed, documents: options.documents, onWarning: (w) => onWarning?.(`${w.file}: ${w.message}`) })();
   const selected = options.split === 'heldout' ? splitStream(examples, 'heldout', options.heldOutFraction) : examples;
 
   const rng = new Rng(options.seed);

@@ -1,6 +1,7 @@
 import { UserError } from '../errors';
 import { PRESET_NAMES, type EmbeddingSharing, type PresetName } from '../model/config';
 import type { BackendRequest } from '../backend';
+import type { DocumentBoundary } from '../data/corpus';
 import { OBJECTIVE_NAMES, type ObjectiveName } from './objectives';
 
 /** Everything that defines a pretraining run: saved as run.json, so a run can be resumed and compared. */
@@ -38,6 +39,11 @@ export interface PretrainOptions {
   lowercase: boolean;
   /** Characters of the corpus read to train the WordPiece vocabulary. */
   tokenizerChars: number;
+  /**
+   * What ends a document when examples are packed: the file (default) or a blank line (google-research/electra's
+   * one-sentence-per-line format; runs recorded before this option existed used it).
+   */
+  documents: DocumentBoundary;
 }
 
 /** Per-preset defaults (google-research/electra: lr 5e-4 small, 2e-4 base; vocab 30522). */
@@ -78,6 +84,7 @@ export function resolveOptions(given: Partial<PretrainOptions> & Pick<PretrainOp
     heldOutFraction: 0.02,
     lowercase: true,
     tokenizerChars: 20_000_000,
+    documents: 'file',
     ...PRESET_DEFAULTS[preset],
     ...stripUndefined(given),
     corpus: given.corpus,
@@ -105,6 +112,7 @@ function validate(o: PretrainOptions): void {
   if (!(o.maskProb > 0 && o.maskProb < 1)) throw new UserError(`--mask-prob ${o.maskProb} must be in (0, 1)`);
   if (!(o.heldOutFraction >= 0 && o.heldOutFraction < 0.5)) throw new UserError(`held-out fraction ${o.heldOutFraction} must be in [0, 0.5)`);
   if (!Number.isInteger(o.seed)) throw new UserError(`--seed ${o.seed} must be an integer`);
+  if (o.documents !== 'file' && o.documents !== 'blank-lines') throw new UserError(`--documents ${String(o.documents)} — use file or blank-lines`);
   if (o.corpus.length === 0) throw new UserError('no corpus given — pass --corpus <file|folder|glob>');
 }
 

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import { discoverCorpus, readTextChunks } from '../data/corpus';
 import { corpusExamples } from '../data/examples';
+import type { DocumentBoundary } from '../data/corpus';
 import type { SourcedExample } from '../data/packing';
 import { trainExampleStream } from '../data/split';
 import { Rng } from '../data/rng';
@@ -56,6 +57,8 @@ interface TrainerState {
   seed: number;
   seq_length: number;
   held_out_fraction: number;
+  /** How the corpus was cut into documents (absent: blank lines, the only way before the option). */
+  documents?: DocumentBoundary;
 }
 
 export const RUN_FILE = 'run.json';
@@ -119,7 +122,7 @@ async function trainRun(
     generator: objective.usesGenerator ? generatorConfig(disc, options.genWidth, options.genDepth) : undefined,
   };
   let model: ElectraModel;
-  let state: TrainerState = { step: 0, examples_seen: 0, tokens_seen: 0, flops: 0, elapsed_s: 0, seed: options.seed, seq_length: options.seqLength, held_out_fraction: options.heldOutFraction };
+  let state: TrainerState = { step: 0, examples_seen: 0, tokens_seen: 0, flops: 0, elapsed_s: 0, seed: options.seed, seq_length: options.seqLength, held_out_fraction: options.heldOutFraction, documents: options.documents };
   let optimizerState: Map<string, { shape: number[]; data: Float32Array }> | undefined;
   let optimizerFile = '';
   const latest = given.resume ? (await listCheckpoints(checkpointsDir)).pop() : undefined;
@@ -148,7 +151,7 @@ async function trainRun(
 
   // Data: an endless, shuffled, resumable stream of packed examples from the train split.
   const makeExamples = corpusExamples(corpus.files, tokenizer, {
-    maxSeqLength: options.seqLength, seed: options.seed, onWarning: (w) => onEvent({ kind: 'warning', message: `${w.file}: ${w.message}` }),
+    maxSeqLength: options.seqLength, seed: options.seed, documents: options.documents, onWarning: (w) => onEvent({ kind: 'warning', message: `${w.file}: ${w.message}` }),
   });
   const stream = trainExampleStream<SourcedExample>(makeExamples, {
     seed: options.seed, shuffleBufferSize: 2000, heldOutFraction: options.heldOutFraction, startAt: state.examples_seen,
@@ -268,7 +271,8 @@ async function resumeOptions(runDir: string, given: Partial<PretrainOptions>): P
     throw new UserError(`${runFile} ${reason} — --resume needs the folder of an earlier pretraining run`);
   }
   await removeStaleTemps(path.join(runDir, 'checkpoints')).catch(() => undefined);
-  const options = resolveOptions({ ...recorded, steps: given.steps ?? recorded.steps });
+  // Runs recorded before `documents` existed were packed with blank lines ending documents: keep their data order.
+  const options = resolveOptions({ ...recorded, documents: recorded.documents ?? 'blank-lines', steps: given.steps ?? recorded.steps });
   if (options.steps !== recorded.steps) await writeFileAtomic(runFile, JSON.stringify(options, null, 2) + '\n');
   return options;
 }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { CheckpointEvaluation, EvaluateParams, FinetuneSummary } from '../../protocol';
 import { FINETUNE_DIR } from '../checkpoint/folder';
 import { UserError } from '../errors';
+import type { DocumentBoundary } from '../data/corpus';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import { evaluatePretraining } from '../eval/pretraining-eval';
 import type { CheckpointCache } from './checkpoints';
@@ -83,10 +84,10 @@ export class EvaluationService {
     }
 
     const checkpoint = await this.checkpoints.get(dir, true);
-    const state = (checkpoint.trainerState ?? {}) as { seed?: number; seq_length?: number; held_out_fraction?: number };
+    const state = (checkpoint.trainerState ?? {}) as { seed?: number; seq_length?: number; held_out_fraction?: number; documents?: DocumentBoundary };
     const report = await evaluatePretraining(checkpoint, {
       corpus, split, maxExamples, seqLength: state.seq_length ?? 128, batchSize: 8, seed: 1234,
-      heldOutFraction: state.held_out_fraction ?? 0.02, packingSeed: state.seed ?? facts.seed ?? 42,
+      heldOutFraction: state.held_out_fraction ?? 0.02, packingSeed: state.seed ?? facts.seed ?? 42, documents: state.documents ?? 'blank-lines',
       onProgress: (done) => onProgress(done, maxExamples), signal,
     });
     const evaluation: CheckpointEvaluation = {
