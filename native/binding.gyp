@@ -3,17 +3,16 @@
   "targets": [{
     "target_name": "electra_native",
     "sources": ["src/addon.c", "src/heap.c", "src/matmul.c", "src/adamw.c"],
-    "cflags": ["-O3", "-std=gnu11", "-Wall", "-Wextra"],
+    "cflags": ["-O3", "-std=gnu11", "-Wall", "-Wextra", "-fopenmp"],
     "conditions": [
       ["blas=='onednn'", {
         "sources": ["src/gemm_dnnl.c"],
-        "cflags": ["-fopenmp"],
-        "libraries": ["-ldnnl", "-lgomp", "-Wl,--disable-new-dtags,-rpath,'$$ORIGIN'"]
+                "libraries": ["-ldnnl", "-lgomp", "-Wl,--disable-new-dtags,-rpath,'$$ORIGIN'"]
       }],
       ["blas=='openblas'", {
         "sources": ["src/gemm_openblas.c"],
         "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread"],
-        "libraries": ["-lopenblas"]
+        "libraries": ["-lopenblas", "-lgomp"]
       }]
     ]
   }]

@@ -46,8 +46,18 @@ napi_value kernel_matmul(napi_env env, napi_callback_info info) {
   sigdelset(&block, SIGILL);
   sigdelset(&block, SIGTRAP);
   pthread_sigmask(SIG_BLOCK, &block, &saved_mask);
-  for (int64_t i = 0; i < batch; i++) {
-    gemm_f32(ta, tb, m, n, k, a + i * a_stride, lda, b + i * b_stride, ldb, c + i * m * n, n);
+  if (batch > 1 && gemm_get_threads() > 1) {
+    /* Many small products (attention's heads): one product per thread beats splitting each (measured 66 vs
+     * 177 GFLOP/s on 32 × [128,64]·[64,128] with 2 threads splitting each). A gemm inside a parallel
+     * region runs on its own thread. */
+    #pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < batch; i++) {
+      gemm_f32(ta, tb, m, n, k, a + i * a_stride, lda, b + i * b_stride, ldb, c + i * m * n, n);
+    }
+  } else {
+    for (int64_t i = 0; i < batch; i++) {
+      gemm_f32(ta, tb, m, n, k, a + i * a_stride, lda, b + i * b_stride, ldb, c + i * m * n, n);
+    }
   }
   pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
   _mm_setcsr(saved_csr);

@@ -57,7 +57,7 @@ export interface BackendOptions {
   wasmDir?: string;
   /** The native addon's file (default: next to the bundle, else the source tree's build). */
   nativeAddon?: string;
-  /** BLAS threads for the native tier (default: `threads`, else 1 — the stable choice on a shared 2-core machine; bench/). */
+  /** BLAS threads for the native tier (default: `threads`, else the cores idle when the engine starts; bench/). */
   nativeThreads?: number;
 }
 
@@ -210,10 +210,19 @@ async function startNativeKernelTier(options: BackendOptions): Promise<TierResul
   if (!loaded.addon) throw new TierUnavailable(loaded.reason);
   // The products run in C; the wasm side keeps one thread (its pool only spun against the BLAS thread here).
   const wasm = await startWasmTier({ ...options, threads: 1 });
-  loaded.addon.setThreads(Math.max(1, Math.floor(options.nativeThreads ?? options.threads ?? 1)));
+  loaded.addon.setThreads(Math.max(1, Math.floor(options.nativeThreads ?? options.threads ?? idleCores())));
   installNativeKernels(loaded.addon);
   const { library, threads } = loaded.addon.info();
   return { ...wasm, native: { library, threads, file: loaded.file } };
+}
+
+/**
+ * Cores not busy at start (cores − 1-minute load, 1 to 4). Two BLAS threads made an ELECTRA-Small step ~15% faster
+ * on an idle 2-core machine and products up to 2× slower while other work held a core (bench/train-throughput.ts).
+ */
+function idleCores(): number {
+  const cores = os.cpus().length;
+  return Math.max(1, Math.min(4, cores, Math.round(cores - os.loadavg()[0])));
 }
 
 function makeReport(r: Omit<BackendReport, 'describe'>): BackendReport {

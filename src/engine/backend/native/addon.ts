@@ -44,6 +44,9 @@ export function loadNativeAddon(explicit?: string): AddonLoad {
   if (!file) {
     return { reason: `the native addon is not built (${candidates.join(' or ')} missing; run "npm run build:native", which needs g++ and libdnnl-dev)` };
   }
+  // Read by libgomp when the addon loads it: with its default spin-waiting, a BLAS thread descheduled on a busy
+  // 2-core machine stalled every barrier (2 threads ran 7-20x slower than 1 under load; measured). A user's setting wins.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   try {
     const addon = createRequire(__filename)(file) as Partial<NativeAddon>;
     const missing = REQUIRED.filter((name) => typeof addon[name] !== 'function');
