@@ -2,8 +2,8 @@
   "variables": { "blas%": "onednn" },
   "targets": [{
     "target_name": "electra_native",
-    "sources": ["src/addon.c", "src/heap.c", "src/matmul.c", "src/adamw.c"],
-    "cflags": ["-O3", "-std=gnu11", "-Wall", "-Wextra", "-fopenmp"],
+    "sources": ["src/addon.c", "src/heap.c", "src/matmul.c", "src/adamw.c", "src/gelu.c", "src/signals.c"],
+    "cflags": ["-O3", "-std=gnu11", "-Wall", "-Wextra", "-fopenmp", "-fno-math-errno"],
     "conditions": [
       ["blas=='onednn'", {
         "sources": ["src/gemm_dnnl.c"],

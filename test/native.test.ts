@@ -18,6 +18,7 @@ import { pretrainingStep } from '../src/engine/pretrain/step';
 import { OBJECTIVES } from '../src/engine/pretrain/objectives';
 import { AdamW } from '../src/engine/pretrain/optimizer';
 import { Rng } from '../src/engine/data/rng';
+import { gelu } from '../src/engine/model/layers';
 import { randomBatch, tempDir, tinySpec } from './helpers';
 
 const REL_TOL = 1e-4;
@@ -89,6 +90,24 @@ test('native BatchMatMul equals cpu on random shapes: odd sizes, every transpose
       assert.deepEqual(actual[j].shape, ref.shape, `${label}: output ${j} shape`);
       const err = relError(actual[j].values, ref.values);
       assert.ok(err <= REL_TOL, `${label}: output ${j} relative error ${err.toExponential(2)}`);
+    });
+  }
+});
+
+test('native GELU and its gradient equal the tfjs-op GELU on cpu (odd sizes, large and tiny inputs)', async () => {
+  for (const n of [1, 7, 1029, 70_001]) {
+    const values = Float32Array.from(randoms(n, n), (v, i) => (i % 5 === 0 ? v * 12 : i % 7 === 0 ? v * 1e-30 : v * 3));
+    const f = () => tf.tidy(() => {
+      const x = tf.tensor(values);
+      const w = tf.tensor(randoms(n, n + 1));
+      const [dx] = tf.grads((z: tf.Tensor) => tf.sum(tf.mul(gelu(z), w)))([x]);
+      return [gelu(x), dx].map((t) => Array.from(t.dataSync()));
+    });
+    const expected = await on('cpu', f);
+    const actual = await on('native', f);
+    expected.forEach((ref, j) => {
+      const err = relError(actual[j], ref);
+      assert.ok(err <= REL_TOL, `n=${n} output ${j}: relative error ${err.toExponential(2)}`);
     });
   }
 });

@@ -2,6 +2,7 @@
  * Arithmetic in double with float storage, exactly as the JS loop it replaces (equal results). */
 #include <math.h>
 #include "kernels.h"
+#include "signals.h"
 
 /* sumSquares(heap, offset, count) -> Σ x² in double (the global gradient norm is the root of the sum). */
 napi_value kernel_sum_squares(napi_env env, napi_callback_info info) {
@@ -13,7 +14,10 @@ napi_value kernel_sum_squares(napi_env env, napi_callback_info info) {
   const float *x = heap_floats(env, &heap, off, count);
   if (!x) return NULL;
   double sum = 0;
+  const sigset_t saved = signals_hold();
+  #pragma omp parallel for reduction(+ : sum) schedule(static) if (count > 65536)
   for (int64_t i = 0; i < count; i++) sum += (double)x[i] * (double)x[i];
+  signals_release(saved);
   napi_value result;
   napi_create_double(env, sum, &result);
   return result;
@@ -38,6 +42,8 @@ napi_value kernel_adamw(napi_env env, napi_callback_info info) {
   float *m = g ? heap_floats(env, &mh, 0, count) : NULL;
   float *v = m ? heap_floats(env, &vh, 0, count) : NULL;
   if (!v) return NULL;
+  const sigset_t saved = signals_hold();
+  #pragma omp parallel for schedule(static) if (count > 65536)
   for (int64_t i = 0; i < count; i++) {
     const double gi = (double)g[i] * scale;
     const float mi = (float)(beta1 * m[i] + (1 - beta1) * gi);
@@ -47,5 +53,6 @@ napi_value kernel_adamw(napi_env env, napi_callback_info info) {
     const double wi = w[i];
     w[i] = (float)(wi - lr * ((double)mi / (sqrt((double)vi) + eps) + decay * wi));
   }
+  signals_release(saved);
   return NULL;
 }

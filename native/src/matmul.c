@@ -1,9 +1,8 @@
 /* Batched matrix product in place on the heap: every transpose, broadcast batch operands (stride 0). */
-#include <signal.h>
-#include <pthread.h>
 #include <xmmintrin.h>
 #include "gemm.h"
 #include "kernels.h"
+#include "signals.h"
 
 /* matmul(heap, transA, transB, batch, M, N, K, aOffset, aStride, bOffset, bStride, cOffset)
  * Offsets in bytes; strides in elements between batch items (0: the operand is shared by all items).
@@ -34,18 +33,7 @@ napi_value kernel_matmul(napi_env env, napi_callback_info info) {
    * IEEE denormals, so the control register is restored before returning. */
   const unsigned int saved_csr = _mm_getcsr();
   _mm_setcsr(saved_csr | 0x8040); /* FTZ | DAZ */
-  /* oneDNN 2.6's JIT gemm corrupts the malloc heap when a signal handler runs on this thread mid-product
-   * (reproduced in plain C with a no-op SIGPROF handler; Node takes SIGINT, SIGCHLD and the profiler's
-   * signals on this thread), so asynchronous signals wait until the product is done. OpenMP threads
-   * created inside inherit the mask. Faults stay unblocked. */
-  sigset_t block, saved_mask;
-  sigfillset(&block);
-  sigdelset(&block, SIGSEGV);
-  sigdelset(&block, SIGBUS);
-  sigdelset(&block, SIGFPE);
-  sigdelset(&block, SIGILL);
-  sigdelset(&block, SIGTRAP);
-  pthread_sigmask(SIG_BLOCK, &block, &saved_mask);
+  const sigset_t saved_mask = signals_hold();
   if (batch > 1 && gemm_get_threads() > 1) {
     /* Many small products (attention's heads): one product per thread beats splitting each (measured 66 vs
      * 177 GFLOP/s on 32 × [128,64]·[64,128] with 2 threads splitting each). A gemm inside a parallel
@@ -59,7 +47,7 @@ napi_value kernel_matmul(napi_env env, napi_callback_info info) {
       gemm_f32(ta, tb, m, n, k, a + i * a_stride, lda, b + i * b_stride, ldb, c + i * m * n, n);
     }
   }
-  pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+  signals_release(saved_mask);
   _mm_setcsr(saved_csr);
   return NULL;
 }

@@ -17,6 +17,8 @@ export interface NativeAddon {
   sumSquares(heap: Float32Array, offset: number, count: number): number;
   adamw(heap: Float32Array, paramOffset: number, gradOffset: number, count: number, m: Float32Array, v: Float32Array,
     learningRate: number, beta1: number, beta2: number, epsilon: number, decay: number, gradScale: number): void;
+  gelu(heap: Float32Array, xOffset: number, yOffset: number, count: number): void;
+  geluGrad(heap: Float32Array, dyOffset: number, xOffset: number, dxOffset: number, count: number): void;
   setThreads(threads: number): void;
   info(): { library: string; threads: number };
 }
@@ -33,7 +35,7 @@ export function addonCandidates(explicit?: string): string[] {
   ];
 }
 
-const REQUIRED: (keyof NativeAddon)[] = ['matmul', 'sumSquares', 'adamw', 'setThreads', 'info'];
+const REQUIRED: (keyof NativeAddon)[] = ['matmul', 'sumSquares', 'adamw', 'gelu', 'geluGrad', 'setThreads', 'info'];
 
 export function loadNativeAddon(explicit?: string): AddonLoad {
   if (process.platform !== 'linux' || process.arch !== 'x64') {

@@ -9,11 +9,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon';
 import { nativeBatchMatMul } from './batch-matmul';
+import { nativeGelu, nativeGeluGrad } from './gelu';
 
 export { loadNativeAddon, type NativeAddon } from './addon';
 
 const KERNELS: [string, (addon: NativeAddon, fallback: KernelFunc) => KernelFunc][] = [
   ['BatchMatMul', nativeBatchMatMul],
+  ['ElectraGelu', nativeGelu],
+  ['ElectraGeluGrad', nativeGeluGrad],
 ];
 
 let active: { addon: NativeAddon; replaced: KernelConfig[] } | undefined;
