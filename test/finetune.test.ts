@@ -227,7 +227,9 @@ test('fine-tuning a pretrained tiny ELECTRA on a real-text task beats chance and
   const root = tempDir('ft-learn');
   const started = Date.now();
   const pre = spawnSync(process.execPath, [CLI, 'pretrain', '--corpus', ...PRETRAIN_CORPUS, '--out', path.join(root, 'run'), '--preset', 'tiny',
-    '--steps', '200', '--batch', '16', '--seq', '64', '--log-every', '50', '--save-every', '200', '--seed', '42'], { cwd: ROOT, encoding: 'utf8' });
+    '--steps', '200', '--batch', '16', '--seq', '64', '--log-every', '50', '--save-every', '200', '--seed', '42',
+    // Paragraph examples, as the demo and the learning test: they learn faster in a 200-step tiny budget.
+    '--documents', 'blank-lines'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(pre.status, 0, pre.stderr);
   const task = writePackageTopicTask(path.join(root, 'topic'));
   const run = (extra: string[]) => {
