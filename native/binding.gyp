@@ -2,7 +2,7 @@
   "variables": { "blas%": "onednn" },
   "targets": [{
     "target_name": "electra_native",
-    "sources": ["src/addon.c", "src/heap.c", "src/matmul.c", "src/adamw.c", "src/gelu.c", "src/signals.c"],
+    "sources": ["src/addon.c", "src/heap.c", "src/matmul.c", "src/linear.c", "src/adamw.c", "src/gelu.c", "src/signals.c"],
     "cflags": ["-O3", "-std=gnu11", "-Wall", "-Wextra", "-fopenmp", "-fno-math-errno"],
     "conditions": [
       ["blas=='onednn'", {

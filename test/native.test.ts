@@ -18,7 +18,7 @@ import { pretrainingStep } from '../src/engine/pretrain/step';
 import { OBJECTIVES } from '../src/engine/pretrain/objectives';
 import { AdamW } from '../src/engine/pretrain/optimizer';
 import { Rng } from '../src/engine/data/rng';
-import { gelu } from '../src/engine/model/layers';
+import { gelu, linear } from '../src/engine/model/layers';
 import { randomBatch, tempDir, tinySpec } from './helpers';
 
 const REL_TOL = 1e-4;
@@ -112,11 +112,32 @@ test('native GELU and its gradient equal the tfjs-op GELU on cpu (odd sizes, lar
   }
 });
 
+test('a dense layer (x·Wᵀ + b in one kernel) on native and wasm equals cpu, with all three gradients, odd sizes', async () => {
+  for (const [i, [m, k, n]] of [[1, 1, 1], [3, 37, 5], [129, 65, 31], [1024, 256, 1024]].entries()) {
+    const f = () => tf.tidy(() => {
+      const [x, weight, bias] = [[m, k], [n, k], [n]].map((shape, j) => tf.tensor(randoms(tf.util.sizeFromShape(shape), i * 5 + j), shape));
+      const w = tf.tensor(randoms(m * n, i * 5 + 4), [m, n]);
+      const [dx, dw, db] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(linear(a, b, c), w)))([x, weight, bias]);
+      return [linear(x, weight, bias), dx, dw, db].map((t) => ({ shape: t.shape, values: Array.from(t.dataSync()) }));
+    });
+    const expected = await on('cpu', f);
+    for (const tier of ['wasm', 'native'] as const) {
+      const actual = await on(tier, f);
+      expected.forEach((ref, j) => {
+        assert.deepEqual(actual[j].shape, ref.shape, `${tier} [${m},${k}]×[${n},${k}]ᵀ: output ${j} shape`);
+        const err = relError(actual[j].values, ref.values);
+        assert.ok(err <= REL_TOL, `${tier} [${m},${k}]×[${n},${k}]ᵀ: output ${j} relative error ${err.toExponential(2)}`);
+      });
+    }
+  }
+});
+
 test('native matmul refuses operands outside the heap instead of reading past it', () => {
   const addon = loadNativeAddon().addon!;
   const heap = new Float32Array(64);
   assert.throws(() => addon.matmul(heap, false, false, 1, 8, 8, 8, 0, 0, 0, 0, 4 * 16), /operand outside the heap/);
   assert.throws(() => addon.matmul(heap, false, false, 1, 4, 4, 4, -4, 0, 0, 0, 0), /operand outside the heap/);
+  assert.throws(() => addon.linear(heap, 8, 8, 8, 0, 0, 0, 4 * 16), /operand outside the heap/);
   assert.throws(() => addon.adamw(heap, 0, 0, 65, new Float32Array(65), new Float32Array(65), 1, 0.9, 0.999, 1e-6, 0, 1), /outside the heap/);
 });
 

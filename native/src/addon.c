@@ -36,6 +36,7 @@ static napi_value info_value(napi_env env, napi_callback_info info) {
 
 static const struct { const char *name; napi_callback fn; } KERNELS[] = {
   {"matmul", kernel_matmul},
+  {"linear", kernel_linear},
   {"sumSquares", kernel_sum_squares},
   {"adamw", kernel_adamw},
   {"gelu", kernel_gelu},

@@ -8,9 +8,9 @@ extern int openblas_get_num_threads(void);
 extern char *openblas_get_corename(void);
 
 void gemm_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-              const float *a, int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc) {
+              const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, 0.0f, c, (int)ldc);
+              (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
 void gemm_set_threads(int threads) { openblas_set_num_threads(threads); }

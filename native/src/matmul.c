@@ -40,11 +40,11 @@ napi_value kernel_matmul(napi_env env, napi_callback_info info) {
      * region runs on its own thread. */
     #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < batch; i++) {
-      gemm_f32(ta, tb, m, n, k, a + i * a_stride, lda, b + i * b_stride, ldb, c + i * m * n, n);
+      gemm_f32(ta, tb, m, n, k, a + i * a_stride, lda, b + i * b_stride, ldb, 0.0f, c + i * m * n, n);
     }
   } else {
     for (int64_t i = 0; i < batch; i++) {
-      gemm_f32(ta, tb, m, n, k, a + i * a_stride, lda, b + i * b_stride, ldb, c + i * m * n, n);
+      gemm_f32(ta, tb, m, n, k, a + i * a_stride, lda, b + i * b_stride, ldb, 0.0f, c + i * m * n, n);
     }
   }
   signals_release(saved_mask);

@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { LINEAR, linearGradient, wasmLinearKernel } from './fused-linear';
 import { EXP_HI, EXP_LO, EXP_P, ERF_P, ERF_Q, LN2_HI, LN2_LO, heapOffset, simdKernelsOf, type SimdKernels, type WasmBackendLike } from './wasm-simd';
 
 const GELU = 'ElectraGelu';
@@ -317,11 +318,12 @@ export function installFusedKernels(): void {
       [SOFTMAX_XENT, softmaxXentKernel as KernelFunc],
       [SOFTMAX_XENT_GRAD, softmaxXentGradKernel as KernelFunc],
       [GUMBEL_ARGMAX, gumbelArgmaxKernel as unknown as KernelFunc],
+      [LINEAR, wasmLinearKernel as KernelFunc],
     ];
     for (const [kernelName, kernelFunc] of kernels) {
       if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
     }
-    for (const g of gradients) tf.registerGradient(g);
+    for (const g of [...gradients, linearGradient]) tf.registerGradient(g);
     registered = true;
   }
   enabled = true;
@@ -341,6 +343,13 @@ function usable(x: tf.Tensor): boolean {
 /** GELU (erf form) as one kernel each way, or undefined (use tfjs ops). */
 export function fusedGelu(x: tf.Tensor): tf.Tensor | undefined {
   return usable(x) ? (runKernel(GELU, { x }) as tf.Tensor) : undefined;
+}
+
+/** x [M,K] · W [N,K]ᵀ + b [N] as one kernel (fused-linear.ts), or undefined (use tfjs ops). */
+export function fusedLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D | undefined {
+  const ok = usable(x) && weight.dtype === 'float32' && bias.dtype === 'float32' && bias.rank === 1 && weight.rank === 2 &&
+    x.shape[1] === weight.shape[1] && bias.shape[0] === weight.shape[0] && x.size > 0 && weight.size > 0;
+  return ok ? (runKernel(LINEAR, { x, weight, bias }) as tf.Tensor2D) : undefined;
 }
 
 /** LayerNorm over the last axis as one kernel each way, or undefined (use tfjs ops). */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dropoutMask, fusedDropout, fusedGelu, fusedLayerNorm } from '../backend/fused-ops';
+import { dropoutMask, fusedDropout, fusedGelu, fusedLayerNorm, fusedLinear } from '../backend/fused-ops';
 
 export { dropoutMask, uniformNoise } from '../backend/fused-ops';
 
@@ -8,7 +8,7 @@ export { dropoutMask, uniformNoise } from '../backend/fused-ops';
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor {
   const inDim = x.shape[x.shape.length - 1];
   const x2d = tf.reshape(x, [-1, inDim]);
-  const y = tf.add(tf.matMul(x2d, weight, false, true), bias);
+  const y = fusedLinear(x2d as tf.Tensor2D, weight as tf.Tensor2D, bias as tf.Tensor1D) ?? tf.add(tf.matMul(x2d, weight, false, true), bias);
   return tf.reshape(y, [...x.shape.slice(0, -1), weight.shape[0]]);
 }
 

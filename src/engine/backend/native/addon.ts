@@ -14,6 +14,8 @@ import { createRequire } from 'node:module';
 export interface NativeAddon {
   matmul(heap: Float32Array, transposeA: boolean, transposeB: boolean, batch: number, m: number, n: number, k: number,
     aOffset: number, aStride: number, bOffset: number, bStride: number, cOffset: number): void;
+  linear(heap: Float32Array, m: number, n: number, k: number, xOffset: number, weightOffset: number, biasOffset: number,
+    yOffset: number): void;
   sumSquares(heap: Float32Array, offset: number, count: number): number;
   adamw(heap: Float32Array, paramOffset: number, gradOffset: number, count: number, m: Float32Array, v: Float32Array,
     learningRate: number, beta1: number, beta2: number, epsilon: number, decay: number, gradScale: number): void;
@@ -35,7 +37,7 @@ export function addonCandidates(explicit?: string): string[] {
   ];
 }
 
-const REQUIRED: (keyof NativeAddon)[] = ['matmul', 'sumSquares', 'adamw', 'gelu', 'geluGrad', 'setThreads', 'info'];
+const REQUIRED: (keyof NativeAddon)[] = ['matmul', 'linear', 'sumSquares', 'adamw', 'gelu', 'geluGrad', 'setThreads', 'info'];
 
 export function loadNativeAddon(explicit?: string): AddonLoad {
   if (process.platform !== 'linux' || process.arch !== 'x64') {

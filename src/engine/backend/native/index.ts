@@ -10,6 +10,7 @@ import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon';
 import { nativeBatchMatMul } from './batch-matmul';
 import { nativeGelu, nativeGeluGrad } from './gelu';
+import { nativeLinear } from './linear';
 
 export { loadNativeAddon, type NativeAddon } from './addon';
 
@@ -17,6 +18,7 @@ const KERNELS: [string, (addon: NativeAddon, fallback: KernelFunc) => KernelFunc
   ['BatchMatMul', nativeBatchMatMul],
   ['ElectraGelu', nativeGelu],
   ['ElectraGeluGrad', nativeGeluGrad],
+  ['ElectraLinear', nativeLinear],
 ];
 
 let active: { addon: NativeAddon; replaced: KernelConfig[] } | undefined;
