@@ -24,7 +24,10 @@ test('tiny ELECTRA on real text: the loss falls and the discriminator beats the 
 
   const evaluated = spawnSync(process.execPath, [CLI, 'eval', '--checkpoint', path.join(out, 'checkpoints', 'step-200'), '--corpus', REAL_CORPUS, '--json'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(evaluated.status, 0, evaluated.stderr);
-  const report = JSON.parse(evaluated.stdout) as { split: string; examples: number; metrics: Record<string, number> };
+  const report = JSON.parse(evaluated.stdout) as {
+    split: string; examples: number; metrics: Record<string, number>;
+    injected: { fraction: number; tokens: number; swapped: number; found: number; chance: number; auc: number };
+  };
   assert.equal(report.split, 'heldout');
   assert.ok(report.examples >= 30, `${report.examples} held-out examples`);
   const m = report.metrics;
@@ -36,4 +39,25 @@ test('tiny ELECTRA on real text: the loss falls and the discriminator beats the 
   console.log(`held-out: disc_loss ${m.disc_loss.toFixed(4)} vs prior ${priorLoss.toFixed(4)}, disc_auc ${m.disc_auc.toFixed(3)}, disc_accuracy ${m.disc_accuracy.toFixed(4)} vs always-original ${(1 - r).toFixed(4)}, loss ${first.toFixed(2)} → ${last.toFixed(2)}`);
   assert.ok(m.disc_loss < 0.95 * priorLoss, `discriminator loss ${m.disc_loss} does not beat the text-blind prior ${priorLoss}`);
   assert.ok(m.disc_auc > 0.65, `AUC ${m.disc_auc}`);
+
+  // Injected corruption, independent of the generator: 10% of held-out words swapped for random vocabulary
+  // words. The discriminator must find clearly more of them among its top-n than a random ranking would.
+  const inj = report.injected;
+  console.log(`injected: found ${inj.found} of ${inj.swapped} (chance ${inj.chance.toFixed(1)} of ${inj.tokens} tokens), AUC ${inj.auc.toFixed(3)}`);
+  assert.equal(inj.fraction, 0.1);
+  // 10% of the words; Markdown is full of punctuation, pieces and symbols, so that is ~4% of the tokens.
+  assert.ok(inj.swapped > 0.02 * inj.tokens && inj.swapped < 0.1 * inj.tokens, `${inj.swapped} swapped of ${inj.tokens} tokens`);
+  assert.ok(Math.abs(inj.chance - (inj.swapped * inj.swapped) / inj.tokens) < 1e-9);
+  assert.ok(inj.found >= 3 * inj.chance, `found ${inj.found} of ${inj.swapped}, chance ${inj.chance}`);
+  assert.ok(inj.auc > 0.75, `injected AUC ${inj.auc}`);
+  assert.equal(m.injected_found, inj.found);
+  assert.match(evaluatedText(out), /the discriminator found \d+ of \d+ among its \d+ most suspicious tokens \(chance would find ~\d+\)/);
 });
+
+/** `eval` without --json: the one plain sentence a user reads. */
+function evaluatedText(out: string): string {
+  const r = spawnSync(process.execPath, [CLI, 'eval', '--checkpoint', path.join(out, 'checkpoints', 'step-200'), '--corpus', REAL_CORPUS, '--max-examples', '64'],
+    { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}

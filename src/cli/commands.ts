@@ -5,6 +5,7 @@ import { loadCheckpoint } from '../engine/checkpoint/model-io';
 import { readTextFile, type DocumentBoundary } from '../engine/data/corpus';
 import { scoreText } from '../engine/inference/heatmap';
 import { corruptText } from '../engine/inference/corrupt';
+import { injectedSentence } from '../engine/eval/injected-corruption';
 import { evaluatePretraining } from '../engine/eval/pretraining-eval';
 import { pretrain, type TrainerEvent } from '../engine/pretrain/trainer';
 import { OBJECTIVES } from '../engine/pretrain/objectives';
@@ -126,5 +127,6 @@ export async function evalCommand(flags: Flags): Promise<void> {
     return;
   }
   process.stdout.write(`${result.checkpoint} on ${result.examples} ${result.split} examples (${result.tokens} tokens):\n`);
-  for (const [k, v] of Object.entries(result.metrics)) process.stdout.write(`  ${k.padEnd(28)} ${v.toFixed(4)}\n`);
+  for (const [k, v] of Object.entries(result.metrics)) if (v !== undefined) process.stdout.write(`  ${k.padEnd(28)} ${v.toFixed(4)}\n`);
+  if (result.injected) process.stdout.write(`${injectedSentence(result.injected)}\n`);
 }

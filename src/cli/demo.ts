@@ -5,6 +5,7 @@ import { pretrain } from '../engine/pretrain/trainer';
 import { loadCheckpoint } from '../engine/checkpoint/model-io';
 import { scoreText } from '../engine/inference/heatmap';
 import { evaluatePretraining } from '../engine/eval/pretraining-eval';
+import { injectedSentence } from '../engine/eval/injected-corruption';
 import { startBackend, int, type Flags } from './commands';
 import { progressPrinter } from './progress';
 import { legend, renderCorruptionInline, renderHeatmap } from './render';
@@ -40,7 +41,9 @@ export async function demoCommand(flags: Flags, signal: AbortSignal): Promise<vo
   const priorLoss = -(r * Math.log(r) + (1 - r) * Math.log(1 - r));
   process.stdout.write(`\nheld-out (${report.examples} sequences never trained on): discriminator loss ${m.disc_loss.toFixed(3)} ` +
     `vs ${priorLoss.toFixed(3)} for a text-blind guess, AUC ${m.disc_auc.toFixed(3)} (0.5 = chance), accuracy ${m.disc_accuracy.toFixed(3)} ` +
-    `vs ${(1 - r).toFixed(3)} for always answering "original"; generator masked-LM accuracy ${m.masked_lm_accuracy.toFixed(3)}\n\n`);
+    `vs ${(1 - r).toFixed(3)} for always answering "original"; generator masked-LM accuracy ${m.masked_lm_accuracy.toFixed(3)}\n`);
+  if (report.injected) process.stdout.write(`${injectedSentence(report.injected)}\n`);
+  process.stdout.write('\n');
 
   const readme = path.join(projectRoot, 'README.md');
   const passage = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8').slice(0, 1200) : 'ELECTRA trains a discriminator to tell original tokens from replaced ones.';

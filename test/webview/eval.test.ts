@@ -77,7 +77,7 @@ describe('eval page', () => {
     assert.deepEqual(loss.slice(1), byStepRun.map((r) => r.evaluation.metrics.loss.toFixed(4)));
     assert.match((await column(p, 'status'))[0], /^failed: .*not a checkpoint folder/);
     assert.equal(await p.page.$$eval('table.grid tr.failed', (e) => e.length), 1);
-    const expected = ['run', 'step', 'status', 'loss', 'masked_lm_accuracy', 'sampled_masked_lm_accuracy', 'disc_accuracy', 'disc_precision', 'disc_recall', 'disc_f1', 'disc_auc', 'disc_loss'];
+    const expected = ['run', 'step', 'status', 'loss', 'masked_lm_accuracy', 'sampled_masked_lm_accuracy', 'disc_accuracy', 'disc_precision', 'disc_recall', 'disc_f1', 'disc_auc', 'disc_loss', 'injected_auc'];
     assert.deepEqual(await headers(p), expected);
   });
 

@@ -24,6 +24,8 @@ export const STANDARD_METRICS = [
   'disc_f1',
   'disc_auc',
   'disc_loss',
+  // Held-out words swapped for random vocabulary words (eval/injected-corruption.ts): independent of the generator.
+  'injected_auc',
 ] as const;
 
 /** A metric column: a pretraining metric, or a fine-tuning task's metric ("task:metric"). */

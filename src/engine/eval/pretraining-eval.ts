@@ -8,9 +8,10 @@ import type { SourcedExample } from '../data/packing';
 import type { LoadedCheckpoint } from '../checkpoint/model-io';
 import { padBatch } from '../pretrain/batch';
 import { maskBatch, maxPredictionsFor } from '../pretrain/masking';
-import { OBJECTIVES } from '../pretrain/objectives';
+import { OBJECTIVES, hasDiscriminatorHead } from '../pretrain/objectives';
 import { pretrainingStep } from '../pretrain/step';
 import { PretrainingMetricsAccumulator, type PretrainingMetrics } from '../pretrain/metrics';
+import { InjectedCorruption, type InjectedCorruptionReport } from './injected-corruption';
 
 export interface EvalOptions {
   corpus: string[];
@@ -25,6 +26,8 @@ export interface EvalOptions {
   documents: DocumentBoundary;
   /** The packing seed of the run that made the checkpoint: example boundaries, and so the held-out split, depend on it. */
   packingSeed: number;
+  /** Fraction of words swapped for the injected-corruption measure (default 0.1; 0 skips it). */
+  injectedFraction?: number;
   /** Called after each batch with the examples done (of at most maxExamples). */
   onProgress?: (done: number) => void;
   /** Checked between batches: an aborted evaluation ends with a UserError and writes nothing. */
@@ -36,7 +39,10 @@ export interface EvalReport {
   split: 'heldout' | 'all';
   examples: number;
   tokens: number;
-  metrics: PretrainingMetrics;
+  /** Metrics, with the injected-corruption figures as injected_auc/_found/_swapped/_chance. */
+  metrics: PretrainingMetrics & Record<string, number | undefined>;
+  /** Words swapped for other vocabulary words, found by the discriminator (absent for an MLM-only checkpoint). */
+  injected?: InjectedCorruptionReport;
 }
 
 /**
@@ -60,6 +66,8 @@ export async function evaluatePretraining(checkpoint: LoadedCheckpoint, options:
   let count = 0;
   let tokens = 0;
   let pending: SourcedExample[] = [];
+  const fraction = options.injectedFraction ?? 0.1;
+  const injected = fraction > 0 && hasDiscriminatorHead(objective.mainHead) ? new InjectedCorruption(model, tokenizer, { fraction, seed: options.seed }) : undefined;
   const runBatch = () => {
     const batch = padBatch(pending, tokenizer.specialIds.pad);
     const masked = maskBatch(batch, rng.fork(`eval:${count}`), {
@@ -67,6 +75,7 @@ export async function evaluatePretraining(checkpoint: LoadedCheckpoint, options:
       maskId: tokenizer.specialIds.mask, isSpecial: (id) => tokenizer.isSpecial(id),
     });
     accumulator.add(pretrainingStep(model, batch, masked, { objective, generatorWeight: 1, discriminatorWeight: 50, temperature: 1 }, options.seed + count));
+    injected?.add(batch);
     count += pending.length;
     tokens += batch.attentionMask.reduce((s, v) => s + v, 0);
     pending = [];
@@ -86,5 +95,8 @@ export async function evaluatePretraining(checkpoint: LoadedCheckpoint, options:
   if (count === 0) {
     throw new UserError(`no ${options.split === 'heldout' ? 'held-out ' : ''}examples in ${options.corpus.join(' ')} — ${options.split === 'heldout' ? 'use --split all, or ' : ''}add more text`);
   }
-  return { checkpoint: checkpoint.dir, split: options.split, examples: count, tokens, metrics: accumulator.result() };
+  const found = injected?.result();
+  const metrics: EvalReport['metrics'] = { ...accumulator.result() };
+  if (found) Object.assign(metrics, { injected_auc: found.auc, injected_found: found.found, injected_swapped: found.swapped, injected_chance: found.chance });
+  return { checkpoint: checkpoint.dir, split: options.split, examples: count, tokens, metrics, injected: found };
 }
