@@ -5,7 +5,7 @@ import { pretrain } from '../engine/pretrain/trainer';
 import { loadCheckpoint } from '../engine/checkpoint/model-io';
 import { scoreText } from '../engine/inference/heatmap';
 import { evaluatePretraining } from '../engine/eval/pretraining-eval';
-import { injectedSentence } from '../engine/eval/injected-corruption';
+import { injectedSentence, type InjectedCorruptionReport } from '../engine/eval/injected-corruption';
 import { startBackend, int, type Flags } from './commands';
 import { progressPrinter } from './progress';
 import { legend, renderCorruptionInline, renderHeatmap } from './render';
@@ -53,7 +53,22 @@ export async function demoCommand(flags: Flags, signal: AbortSignal): Promise<vo
   process.stdout.write(`heatmap of ${fs.existsSync(readme) ? 'README.md (first 1200 characters)' : 'a sample sentence'} — ` +
     `the discriminator's P(replaced) per token:\n\n${renderHeatmap(passage, tokens)}\n\n${legend()}\n\n` +
     `a corruption sample of its first lines, as pretraining makes them (generator samples at 15% masked positions):\n\n${renderCorruptionInline(sample)}\n\n` +
+    `${verdict(report.injected, result.step)}\n` +
     `next: electra-lab heatmap --checkpoint ${result.checkpoint} <your file>\n`);
+}
+
+/** What a newcomer should take from the figures above, and what to try next. */
+export function verdict(injected: InjectedCorruptionReport | undefined, steps: number): string {
+  if (!injected) return 'verdict: no injected-corruption figure (too little held-out text); evaluate on more text with electra-lab eval.';
+  const times = injected.found / Math.max(injected.chance, 1e-9);
+  if (times >= 3 && injected.auc > 0.75) {
+    return `verdict: it learned — after ${steps} steps the discriminator picks out swapped words ${times.toFixed(0)}× as often as chance. ` +
+      'Pretrain on your own text next (electra-lab pretrain --corpus <folder> --out <run>); longer runs sharpen it.';
+  }
+  if (times >= 1.5) {
+    return `verdict: it is learning — swapped words found ${times.toFixed(1)}× as often as chance after ${steps} steps; run longer (--steps 1000) to see it clearly.`;
+  }
+  return `verdict: not yet — after ${steps} steps the discriminator finds swapped words no better than chance; run longer (--steps 1000) or on more text.`;
 }
 
 function findProjectRoot(from: string): string {
