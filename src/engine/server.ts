@@ -85,22 +85,25 @@ function stillWanted(uri: string, version: number, token: CancellationToken): ()
 
 connection.onRequest(heatmapScores, (raw, token) => guarded(async () => {
   const params = guards.heatmapScores(raw);
-  await allowed.ensure(params.checkpoint, 'checkpoint');
+  // The document first, as it is now: a change arriving during the path check then supersedes (cancels) this request.
   const doc = documentAt(params.uri, params.version);
+  await allowed.ensure(params.checkpoint, 'checkpoint');
   return heatmap.score(doc, params, stillWanted(params.uri, params.version, token));
 }));
 
 connection.onRequest(tokenPredictions, (raw, token) => guarded(async () => {
   const params = guards.tokenPredictions(raw);
-  await allowed.ensure(params.checkpoint, 'checkpoint');
+  // The document first, as it is now: a change arriving during the path check then supersedes (cancels) this request.
   const doc = documentAt(params.uri, params.version);
+  await allowed.ensure(params.checkpoint, 'checkpoint');
   return heatmap.predictions(doc, params, stillWanted(params.uri, params.version, token));
 }));
 
 connection.onRequest(corruptSample, (raw) => guarded(async () => {
   const params = guards.corruptSample(raw);
-  await allowed.ensure(params.checkpoint, 'checkpoint');
+  // The document first, as it is now: a change arriving during the path check then supersedes (cancels) this request.
   const doc = documentAt(params.uri, params.version);
+  await allowed.ensure(params.checkpoint, 'checkpoint');
   const text = doc.getText();
   const start = params.start ?? 0;
   const checkpoint = await checkpoints.get(params.checkpoint, true);
