@@ -2,6 +2,7 @@
  * The shape of every request's params, checked before a handler touches them: a client is untrusted input, and a
  * wrong type must end in a one-line error naming the field, not in an internal error deep in a handler.
  */
+import { corruptSample, evaluateCheckpoint, finetuneStart, heatmapScores, pretrainStart, runStop, setAllowedRoots, tokenPredictions } from '../protocol';
 import type { AllowedRoots, CorruptParams, EvaluateParams, FinetuneParams, HeatmapParams, PretrainParams, TokenPredictionsParams } from '../protocol';
 import { UserError } from './errors';
 
@@ -67,21 +68,21 @@ function check<T>(method: string, params: unknown, spec: Spec): T {
 const DOCUMENT: Spec = { uri: 'uri', version: 'int', checkpoint: 'path' };
 
 export const guards = {
-  heatmapScores: (p: unknown) => check<HeatmapParams>('electra/heatmapScores', p,
+  heatmapScores: (p: unknown) => check<HeatmapParams>(heatmapScores.method, p,
     { ...DOCUMENT, 'range?': 'range', 'provisional?': 'bool', 'scoreAhead?': 'bool' }),
-  tokenPredictions: (p: unknown) => check<TokenPredictionsParams>('electra/tokenPredictions', p, { ...DOCUMENT, offset: 'int' }),
-  corruptSample: (p: unknown) => check<CorruptParams>('electra/corruptSample', p,
+  tokenPredictions: (p: unknown) => check<TokenPredictionsParams>(tokenPredictions.method, p, { ...DOCUMENT, offset: 'int' }),
+  corruptSample: (p: unknown) => check<CorruptParams>(corruptSample.method, p,
     { ...DOCUMENT, seed: 'number', 'start?': 'int', 'end?': 'int' }),
-  evaluateCheckpoint: (p: unknown) => check<EvaluateParams>('electra/evaluateCheckpoint', p,
+  evaluateCheckpoint: (p: unknown) => check<EvaluateParams>(evaluateCheckpoint.method, p,
     { checkpoint: 'path', 'corpus?': 'paths', 'split?': ['heldout', 'all'], 'maxExamples?': 'int', 'force?': 'bool' }),
-  pretrainStart: (p: unknown) => check<PretrainParams>('electra/pretrainStart', p, {
+  pretrainStart: (p: unknown) => check<PretrainParams>(pretrainStart.method, p, {
     corpus: 'paths', out: 'path', 'preset?': ['tiny', 'small', 'base'], 'steps?': 'int', 'batch?': 'int', 'seq?': 'int',
     'saveEvery?': 'int', 'resume?': 'bool', 'backend?': BACKENDS,
   }),
-  finetuneStart: (p: unknown) => check<FinetuneParams>('electra/finetuneStart', p, {
+  finetuneStart: (p: unknown) => check<FinetuneParams>(finetuneStart.method, p, {
     checkpoint: 'path', train: 'path', dev: 'path', 'out?': 'path', 'taskName?': 'text', 'textA?': 'text', 'textB?': 'text',
     'label?': 'text', 'regression?': 'bool', 'epochs?': 'int', 'lr?': 'number', 'batch?': 'int', 'seq?': 'int', 'backend?': BACKENDS,
   }),
-  runStop: (p: unknown) => check<{ runDir: string }>('electra/runStop', p, { runDir: 'path' }),
-  setAllowedRoots: (p: unknown) => check<AllowedRoots>('electra/setAllowedRoots', p, { roots: 'paths', trusted: 'bool' }),
+  runStop: (p: unknown) => check<{ runDir: string }>(runStop.method, p, { runDir: 'path' }),
+  setAllowedRoots: (p: unknown) => check<AllowedRoots>(setAllowedRoots.method, p, { roots: 'paths', trusted: 'bool' }),
 };
