@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { engineInfo, heatmapScores, type CharRange, type HeatmapResult } from '../src/protocol';
@@ -41,7 +42,9 @@ export class Engine {
 
   async start(): Promise<string> {
     this.connection.listen();
-    await this.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { backend: 'auto' } });
+    await this.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: {
+      backend: 'auto', allowedRoots: { roots: [os.tmpdir(), ROOT], trusted: true },
+    } });
     await this.connection.sendNotification('initialized', {});
     return (await this.connection.sendRequest(engineInfo)).backend;
   }

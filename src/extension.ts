@@ -5,6 +5,7 @@ import { HeatmapController } from './client/heatmap';
 import { RunsTreeProvider } from './client/runs-tree';
 import { createPanels, type Panels } from './client/panels';
 import { onDidAsk } from './client/questions';
+import { trustRefusal } from './client/trust';
 
 /** What activate() returns: the parts integration tests look into. */
 export interface ElectraLabApi {
@@ -23,7 +24,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Electr
   context.subscriptions.push(engine, heatmap, runs, vscode.window.registerTreeDataProvider('electraLab.runs', runs));
   const panels = createPanels(context, engine);
   for (const [id, factory] of Object.entries(COMMANDS)) {
-    context.subscriptions.push(vscode.commands.registerCommand(id, factory({ engine, heatmap, panels })));
+    const run = factory({ engine, heatmap, panels });
+    // Workspace trust: training commands say why they do nothing in an untrusted workspace (client/trust.ts).
+    context.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => {
+      const refusal = trustRefusal(id, vscode.workspace.isTrusted);
+      if (!refusal) return run(...args);
+      void vscode.window.showWarningMessage(refusal, 'Manage Workspace Trust').then((c) => c && vscode.commands.executeCommand('workbench.trust.manage'));
+      return undefined;
+    }));
   }
   try {
     await engine.start();

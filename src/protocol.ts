@@ -12,7 +12,18 @@ import { NotificationType, NotificationType0, RequestType, RequestType0 } from '
 export interface EngineInitOptions {
   backend?: 'auto' | 'gpu' | 'node' | 'native' | 'wasm' | 'cpu';
   threads?: number;
+  /** The folders the engine may read and write (see AllowedRoots); none given = no path is allowed. */
+  allowedRoots?: AllowedRoots;
 }
+
+/** The workspace folders, the runs folder and paths the user picked in a dialog: every path a request names must
+ *  resolve (symlinks followed) inside one of them. `trusted`: VS Code's workspace trust; untrusted = no training. */
+export interface AllowedRoots {
+  roots: string[];
+  trusted: boolean;
+}
+/** Replaces the engine's allowed roots (a folder was added, a dialog picked a path, trust was granted). */
+export const setAllowedRoots = new RequestType<AllowedRoots, void, void>('electra/setAllowedRoots');
 
 export interface EngineInfo {
   /** Backend in use and why better ones were skipped, one line (e.g. "wasm (2 threads, SIMD); skipped gpu: …"). */

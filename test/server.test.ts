@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CancellationTokenSource, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { corruptSample, engineInfo, heatmapScores, tokenPredictions } from '../src/protocol';
@@ -25,7 +26,9 @@ test('the engine language server scores an open document exactly as the CLI heat
 
   const { child, connection } = startEngine();
   try {
-    await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { backend: 'wasm' } });
+    await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: {
+      backend: 'wasm', allowedRoots: { roots: [os.tmpdir(), ROOT], trusted: true },
+    } });
     await connection.sendNotification('initialized', {});
     const info = await connection.sendRequest(engineInfo);
     assert.equal(info.tier, 'wasm');

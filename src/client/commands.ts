@@ -18,7 +18,7 @@ type CommandFactory = (deps: CommandDeps) => (...args: unknown[]) => unknown;
 
 const toggleHeatmap: CommandFactory = ({ heatmap }) => () => heatmap.setEnabled(!heatmap.isEnabled);
 
-const chooseCheckpoint: CommandFactory = ({ heatmap }) => async () => {
+const chooseCheckpoint: CommandFactory = ({ engine, heatmap }) => async () => {
   // The workspace's own runs first; any folder on disk (e.g. a Hugging Face download) through the dialog.
   const checkpoints = (await listRunFolders()).flatMap((run) => run.checkpoints.map((c) => c.dir));
   const OTHER = 'Another folder…';
@@ -29,7 +29,7 @@ const chooseCheckpoint: CommandFactory = ({ heatmap }) => async () => {
     heatmap.refreshVisible();
     return;
   }
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this checkpoint', title: 'ELECTRA: a checkpoint folder (config.json, vocab.txt, model.safetensors)' });
+  const picked = await engine.openDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this checkpoint', title: 'ELECTRA: a checkpoint folder (config.json, vocab.txt, model.safetensors)' });
   if (!picked?.[0]) return;
   await vscode.workspace.getConfiguration('electraLab').update('heatmap.checkpoint', picked[0].fsPath, vscode.ConfigurationTarget.Workspace);
   heatmap.refreshVisible();
@@ -70,7 +70,7 @@ const corruptSelection: CommandFactory = ({ panels }) => () => {
 };
 
 /** A checkpoint node from the Runs view, a folder path or a list of them (tests), or asked for. */
-const evaluateCheckpointCommand: CommandFactory = ({ panels }) => async (arg?: unknown) => {
+const evaluateCheckpointCommand: CommandFactory = ({ engine, panels }) => async (arg?: unknown) => {
   const given = typeof arg === 'string' ? [arg] : Array.isArray(arg) ? arg.filter((a): a is string => typeof a === 'string') : (arg as { dir?: string } | undefined)?.dir;
   if (given) return panels.evaluation.show(typeof given === 'string' ? [given] : given);
   const items = await listCheckpoints();
@@ -79,7 +79,7 @@ const evaluateCheckpointCommand: CommandFactory = ({ panels }) => async (arg?: u
   if (!picked?.length) return panels.evaluation.show();
   const dirs = picked.filter((p) => p.dir).map((p) => p.dir);
   if (picked.includes(OTHER)) {
-    const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Evaluate this checkpoint' });
+    const folder = await engine.openDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Evaluate this checkpoint' });
     if (folder?.[0]) dirs.push(folder[0].fsPath);
   }
   return panels.evaluation.show(dirs);

@@ -1,8 +1,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { engineInfo, engineLog, evaluateProgress, runEvent, type EngineInfo, type EvaluateProgressParams, type RunEventParams } from '../protocol';
+import { engineInfo, engineLog, evaluateProgress, runEvent, setAllowedRoots, type AllowedRoots, type EngineInfo, type EvaluateProgressParams, type RunEventParams } from '../protocol';
 import { readSettings } from './config';
+import { runsRoot } from './run-folders';
+import { allowedRootsFor, isInside } from './trust';
 
 /**
  * Owns the engine's life: starts dist/server.js as a language server (its own process, so a crash or a
@@ -24,6 +26,9 @@ export class EngineContext implements vscode.Disposable {
   readonly onEvaluateProgress = this.onEvaluateProgressEmitter.event;
 
   private readonly settingsWatch: vscode.Disposable;
+  private readonly rootsWatch: vscode.Disposable[];
+  /** Paths the user picked in a file dialog: the engine may read them (in a trusted workspace). */
+  private readonly picked = new Set<string>();
 
   constructor(private readonly extension: vscode.ExtensionContext) {
     this.statusItem.command = 'electraLab.showEngineLog';
@@ -34,6 +39,48 @@ export class EngineContext implements vscode.Disposable {
         void this.restart().catch((err: unknown) => this.output.error(`restart failed: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`));
       }
     });
+    // What the engine may read follows the workspace: its folders, the runs folder, the trust the user gave.
+    const push = () => void this.pushRoots();
+    this.rootsWatch = [
+      vscode.workspace.onDidChangeWorkspaceFolders(push),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.output.appendLine('workspace trusted: training and the runs folder and dialog picks outside the workspace are enabled');
+        push();
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('electraLab.runsDirectory') || e.affectsConfiguration('electraLab.heatmap.checkpoint')) push();
+      }),
+    ];
+  }
+
+  /** The folders the engine may read now (see client/trust.ts). */
+  allowedRoots(): AllowedRoots {
+    return allowedRootsFor({
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+      runsRoot: runsRoot(), picked: [...this.picked], heatmapCheckpoint: readSettings().heatmap.checkpoint || undefined,
+      trusted: vscode.workspace.isTrusted,
+    });
+  }
+
+  private async pushRoots(): Promise<void> {
+    if (this.client?.isRunning()) await this.client.sendRequest(setAllowedRoots, this.allowedRoots()).catch(() => undefined);
+  }
+
+  /**
+   * A file dialog whose picks the engine may then read. In an untrusted workspace only picks inside the workspace
+   * count: the user is told so, and the dialog answers nothing for the others.
+   */
+  async openDialog(options: vscode.OpenDialogOptions): Promise<vscode.Uri[] | undefined> {
+    const uris = await vscode.window.showOpenDialog(options);
+    if (!uris?.length) return uris;
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    if (!vscode.workspace.isTrusted && uris.some((u) => !folders.some((f) => isInside(u.fsPath, f)))) {
+      void vscode.window.showWarningMessage('ELECTRA: in an untrusted workspace only files inside the workspace can be read — trust the workspace to use others.');
+      return undefined;
+    }
+    for (const u of uris) this.picked.add(u.fsPath);
+    await this.pushRoots();
+    return uris;
   }
 
   async start(): Promise<void> {
@@ -46,7 +93,8 @@ export class EngineContext implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: settings.heatmap.languages.map((language) => ({ language })),
       outputChannel: this.output,
-      initializationOptions: { backend: settings.backend },
+      // A function: the client's own restarts after a crash ask it again, so a new engine gets today's roots.
+      initializationOptions: () => ({ backend: settings.backend, allowedRoots: this.allowedRoots() }),
     };
     this.client = new LanguageClient('electraLab', 'ELECTRA Lab engine', serverOptions, clientOptions);
     const client = this.client;
@@ -141,6 +189,7 @@ export class EngineContext implements vscode.Disposable {
 
   dispose(): void {
     this.settingsWatch.dispose();
+    for (const d of this.rootsWatch) d.dispose();
     void this.client?.stop();
     this.statusItem.dispose();
     this.output.dispose();

@@ -34,24 +34,24 @@ export function givenParams(arg: unknown): Partial<FinetuneParams> {
 }
 
 /** A quick pick of known paths with "Another …" last, which opens the file dialog; the dialog at once when none is known. */
-async function pickPath(title: string, known: { label: string; description?: string; target: string }[], other: string, dialog: vscode.OpenDialogOptions): Promise<string | undefined> {
+async function pickPath(engine: EngineContext, title: string, known: { label: string; description?: string; target: string }[], other: string, dialog: vscode.OpenDialogOptions): Promise<string | undefined> {
   const OTHER = { label: other, target: '' };
   const picked = known.length ? await pick([...known, OTHER], title) : OTHER;
   if (!picked) return undefined;
   if (picked.target) return picked.target;
-  return (await vscode.window.showOpenDialog({ ...dialog, title, canSelectMany: false }))?.[0]?.fsPath;
+  return (await engine.openDialog({ ...dialog, title, canSelectMany: false }))?.[0]?.fsPath;
 }
 
-function askCheckpoint(): Promise<string | undefined> {
-  return listCheckpoints().then((items) => pickPath('ELECTRA: fine-tune which checkpoint?', items.map((c) => ({ ...c, target: c.dir })), 'Another folder…',
+function askCheckpoint(engine: EngineContext): Promise<string | undefined> {
+  return listCheckpoints().then((items) => pickPath(engine, 'ELECTRA: fine-tune which checkpoint?', items.map((c) => ({ ...c, target: c.dir })), 'Another folder…',
     { canSelectFolders: true, canSelectFiles: false, openLabel: 'Fine-tune this checkpoint' }));
 }
 
 /** A TSV or JSONL file of the workspace; files in `near` (the training file's folder) first, as dev.tsv sits by train.tsv. */
-async function askTaskFile(title: string, near?: string, exclude?: string): Promise<string | undefined> {
+async function askTaskFile(engine: EngineContext, title: string, near?: string, exclude?: string): Promise<string | undefined> {
   const files = (await vscode.workspace.findFiles('**/*.{tsv,jsonl}', '**/{node_modules,.git,.electra}/**', 500)).map((u) => u.fsPath).filter((f) => f !== exclude);
   files.sort((a, b) => Number(path.dirname(b) === near) - Number(path.dirname(a) === near) || a.localeCompare(b));
-  return pickPath(title, files.map((f) => ({ label: vscode.workspace.asRelativePath(f), target: f })), 'Another file…',
+  return pickPath(engine, title, files.map((f) => ({ label: vscode.workspace.asRelativePath(f), target: f })), 'Another file…',
     { canSelectFiles: true, canSelectFolders: false, openLabel: 'Use this file', filters: { 'Task files (TSV, JSONL)': ['tsv', 'jsonl', 'json'] } });
 }
 
@@ -84,13 +84,13 @@ async function askColumns(file: string): Promise<Pick<FinetuneParams, 'textA' | 
  * Asks for what the caller did not give. A caller that names the checkpoint and both files is asked nothing (the
  * engine recognises GLUE's column names); files picked here are asked their task kind and columns.
  */
-async function askParams(given: Partial<FinetuneParams>): Promise<FinetuneParams | undefined> {
-  const checkpoint = given.checkpoint ?? (await askCheckpoint());
+async function askParams(engine: EngineContext, given: Partial<FinetuneParams>): Promise<FinetuneParams | undefined> {
+  const checkpoint = given.checkpoint ?? (await askCheckpoint(engine));
   if (!checkpoint) return undefined;
   if (given.train && given.dev) return { ...given, checkpoint, train: given.train, dev: given.dev };
-  const train = given.train ?? (await askTaskFile('ELECTRA: the training file (TSV with a header row, or JSONL)'));
+  const train = given.train ?? (await askTaskFile(engine, 'ELECTRA: the training file (TSV with a header row, or JSONL)'));
   if (!train) return undefined;
-  const dev = given.dev ?? (await askTaskFile('ELECTRA: the dev file (evaluated after every epoch)', path.dirname(train), train));
+  const dev = given.dev ?? (await askTaskFile(engine, 'ELECTRA: the dev file (evaluated after every epoch)', path.dirname(train), train));
   if (!dev) return undefined;
   if (given.train) return { ...given, checkpoint, train, dev };
   const kind = await pick(KINDS, 'ELECTRA: what do the labels hold?');
@@ -116,7 +116,7 @@ function epochLine(record: Record<string, number>): string {
  * the best epoch so far is kept); ends with the dev metric that chose the best epoch and the evaluation panel a click away.
  */
 export async function startFinetuning(engine: EngineContext, panels: Panels, given: Partial<FinetuneParams> = {}): Promise<FinetuneOutcome | undefined> {
-  const params = await askParams(given);
+  const params = await askParams(engine, given);
   if (!params) return undefined;
   const runDir = await requestRun(engine, 'fine-tuning', (client) => client.sendRequest(finetuneStart, params));
   if (!runDir) return undefined;

@@ -13,3 +13,14 @@ export class UserError extends Error {
 export function isUserError(e: unknown): e is UserError {
   return e instanceof Error && e.name === 'UserError';
 }
+
+/**
+ * Where JSON.parse failed, without the text: V8's messages quote the file's first bytes ("Unexpected token 'r',
+ * "root:x:0:0:"... is not valid JSON"), and an error must never show the content of a file it was pointed at.
+ */
+export function jsonErrorWhere(e: unknown): string {
+  const message = e instanceof Error ? e.message : '';
+  const position = /at position (\d+)/.exec(message)?.[1];
+  if (position !== undefined) return `syntax error at byte ${position}`;
+  return /end of JSON input/.test(message) ? 'it ends too early' : 'syntax error';
+}

@@ -6,8 +6,9 @@ import { stopRun } from '../run-progress';
 import { parseEvalFromWebview } from '../../protocol-guards';
 import type { EngineContext } from '../context';
 import { readSettings } from '../config';
-import { finetuneDirOf, listRunFolders } from '../run-folders';
+import { finetuneDirOf, listRunFolders, runsRoot } from '../run-folders';
 import { evaluationsToCsv } from './eval-export';
+import { checkCorpus } from '../trust';
 import { oneLine, type PanelKind } from './panel-host';
 import { SinglePanel, type PageMessage } from './single-panel';
 
@@ -99,13 +100,25 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
     const cancel = new vscode.CancellationTokenSource();
     this.running = cancel;
     const isKnown = await this.knownChecker();
+    // The page's corpus field is untrusted text: only paths inside the workspace (and the runs folder) go on.
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const runs = runsRoot();
+    const corpus = request.corpus?.map((c) => (path.isAbsolute(c) || !folders[0] ? c : path.join(folders[0], c)));
+    const corpusRefused = corpus && checkCorpus(corpus, runs ? [...folders, runs] : folders);
+    if (corpusRefused) {
+      for (const checkpoint of request.checkpoints) this.post({ type: 'failed', checkpoint, message: corpusRefused.refused });
+      if (this.running === cancel) this.running = undefined;
+      cancel.dispose();
+      if (announceIdle) this.post({ type: 'idle' });
+      return;
+    }
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'ELECTRA evaluation' }, async (progress) => {
       for (const [i, checkpoint] of request.checkpoints.entries()) {
         if (cancel.token.isCancellationRequested) break;
         if (!isKnown(checkpoint)) continue;
         progress.report({ message: `${i + 1}/${request.checkpoints.length} ${path.basename(path.dirname(path.dirname(checkpoint)))}/${path.basename(checkpoint)}` });
         try {
-          const evaluation = await this.engine.languageClient.sendRequest(evaluateCheckpoint, { checkpoint, split: request.split, corpus: request.corpus, force: request.force }, cancel.token);
+          const evaluation = await this.engine.languageClient.sendRequest(evaluateCheckpoint, { checkpoint, split: request.split, corpus, force: request.force }, cancel.token);
           this.results.set(checkpoint, evaluation);
           this.post({ type: 'result', evaluation });
         } catch (e) {

@@ -5,6 +5,7 @@ import { parseLabFromWebview } from '../../protocol-guards';
 import type { EngineContext } from '../context';
 import { readSettings, writeHeatmapThreshold } from '../config';
 import { listRunFolders, readSamples } from '../run-folders';
+import { checkRunDir } from '../trust';
 import { oneLine, type PanelKind } from './panel-host';
 import { SinglePanel, type PageMessage } from './single-panel';
 import { ThresholdSync } from './threshold-sync';
@@ -130,12 +131,19 @@ export class LabPanel extends SinglePanel<LabToWebview, LabFromWebview> {
     }
   }
 
+  /** The page is untrusted: it may name only a run the host lists (the workspace's runs folder). */
   private async sendRunSamples(runDir: string | undefined): Promise<void> {
-    const dir = runDir ?? (await listRunFolders())[0]?.dir;
-    if (!dir) {
+    const runs = (await listRunFolders()).map((r) => r.dir);
+    if (runs.length === 0) {
       this.post({ type: 'error', message: 'No runs in this workspace yet — run "ELECTRA: Start Pretraining".' });
       return;
     }
+    const checked = runDir === undefined ? { dir: runs[0] } : checkRunDir(runDir, runs);
+    if ('refused' in checked) {
+      this.post({ type: 'error', message: checked.refused });
+      return;
+    }
+    const dir = checked.dir;
     const samples = await readSamples(dir);
     if (samples.length === 0) this.post({ type: 'error', message: `${path.basename(dir)} has logged no samples yet (samples.jsonl) — they appear every --sample-every steps.` });
     else this.post({ type: 'runSamples', runDir: dir, samples });

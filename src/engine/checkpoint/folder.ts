@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../errors';
+import { jsonErrorWhere, UserError } from '../errors';
 import { removeFolderAtomic, writeFolderAtomic } from './atomic';
 import { encodeSafetensors, type NamedTensor } from './safetensors';
 import { vocabFromTokenizerJson } from './hf-tokenizer';
@@ -216,7 +216,7 @@ async function readJsonObject(file: string): Promise<Record<string, unknown>> {
     parsed = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
     throw new UserError(
-      `${file}: not valid JSON (${oneLine((e as Error).message).slice(0, 160)}) — fix the file or re-save the checkpoint`,
+      `${file}: not valid JSON (${jsonErrorWhere(e)}) — fix the file or re-save the checkpoint`,
     );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {

@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { UserError } from '../errors';
+import { jsonErrorWhere, UserError } from '../errors';
 
 export type Dtype =
   | 'F64'
@@ -310,7 +310,7 @@ function parseHeader(headerBytes: Uint8Array, fileSize: number, label: string): 
     parsed = JSON.parse(text);
   } catch (e) {
     throw new UserError(
-      `${label}: header is not valid JSON (${brief(oneLine((e as Error).message), 120)}) — the file is corrupt or not safetensors; ${REWRITE_FIX}`,
+      `${label}: header is not valid JSON (${jsonErrorWhere(e)}) — the file is corrupt or not safetensors; ${REWRITE_FIX}`,
     );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {

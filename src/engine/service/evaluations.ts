@@ -62,13 +62,16 @@ function stepOf(checkpoint: string, trainerState: Record<string, unknown> | unde
 export class EvaluationService {
   constructor(private readonly checkpoints: CheckpointCache) {}
 
-  async evaluate(params: EvaluateParams, onProgress: (done: number, total: number) => void, signal: AbortSignal): Promise<CheckpointEvaluation> {
+  /** `allowCorpus` checks the corpus actually read, also when it comes from the run's run.json, not the request. */
+  async evaluate(params: EvaluateParams, onProgress: (done: number, total: number) => void, signal: AbortSignal,
+    allowCorpus: (corpus: string[]) => Promise<void> = async () => undefined): Promise<CheckpointEvaluation> {
     const dir = path.resolve(params.checkpoint);
     const facts = await runOf(dir);
     const corpus = params.corpus?.length ? params.corpus : facts.corpus;
     if (!corpus) {
       throw new UserError(`${dir} is not inside a run folder (no run.json names its corpus) — choose a corpus to evaluate it on`);
     }
+    await allowCorpus(corpus);
     const split = params.split ?? 'heldout';
     const maxExamples = params.maxExamples ?? 256;
     const weights = await fs.stat(path.join(dir, 'model.safetensors')).catch(() => {

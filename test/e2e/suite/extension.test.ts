@@ -49,7 +49,7 @@ export function registerExtensionTests(mocha: Mocha): void {
     assert.ok(extension, 'extension electra-lab.electra-lab is installed');
     api = await extension.activate();
     assert.ok(api.engine.engine, 'the engine answered engineInfo');
-    assert.match(api.engine.engine.backend, /^(wasm|cpu|tensorflow)/);
+    assert.match(api.engine.engine.backend, /^(native|wasm|cpu|tensorflow)/);
     const commands = await vscode.commands.getCommands(true);
     for (const id of ['electraLab.startPretraining', 'electraLab.stopRun', 'electraLab.resumeRun', 'electraLab.toggleHeatmap', 'electraLab.chooseCheckpoint', 'electraLab.showEngineLog', 'electraLab.restartEngine']) {
       assert.ok(commands.includes(id), `${id} registered`);
@@ -278,10 +278,11 @@ export function registerExtensionTests(mocha: Mocha): void {
     // …and the run, left without its engine, stops after its step and saves a checkpoint.
     const checkpoints = path.join(out, 'checkpoints');
     const deadline = Date.now() + 60_000;
-    while (!(fs.existsSync(checkpoints) && fs.readdirSync(checkpoints).some((d) => d.startsWith('step-'))) && Date.now() < deadline) {
+    // `step-N` only: the checkpoint is written as `step-N.tmp-*` first and renamed when complete.
+    while (!(fs.existsSync(checkpoints) && fs.readdirSync(checkpoints).some((d) => /^step-\d+$/.test(d))) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
     }
-    const saved = fs.existsSync(checkpoints) ? fs.readdirSync(checkpoints).filter((d) => d.startsWith('step-')) : [];
+    const saved = fs.existsSync(checkpoints) ? fs.readdirSync(checkpoints).filter((d) => /^step-\d+$/.test(d)) : [];
     assert.equal(saved.length, 1, `checkpoints: ${saved.join(', ')}`);
     assert.ok(fs.existsSync(path.join(checkpoints, saved[0], 'model.safetensors')));
   });
