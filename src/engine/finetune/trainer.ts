@@ -124,7 +124,7 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
           throw new UserError(`the loss became ${loss} at step ${step} — lower the learning rate (--lr ${o.learningRate / 3})`);
         }
         const named = new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k)!, g]));
-        optimizer.apply(named, learningRateAt(step, o.learningRate, warmup, totalSteps));
+        optimizer.apply(named, learningRateAt(step - 1, o.learningRate, warmup, totalSteps));
         lossSum += loss;
         lossCount += 1;
         onEvent({ kind: 'step', step, totalSteps, loss });
