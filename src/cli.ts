@@ -13,13 +13,13 @@ const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own
   electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] [--batch B]
         [--seq L] [--vocab-size V] [--objective electra|electra-15] [--embedding-sharing tied|none|gdes]
         [--gen-width F] [--gen-depth F] [--lr X] [--adam-epsilon E] [--clip-norm C] [--warmup N] [--save-every K] [--keep K] [--log-every N]
-        [--sample-every N] [--seed S] [--documents file|blank-lines] [--backend auto|gpu|node|native|wasm|cpu] [--threads T] [--resume]
+        [--sample-every N] [--seed S] [--documents file|blank-lines] [--masking electra|distinct] [--backend auto|gpu|node|native|wasm|cpu] [--threads T] [--resume]
   electra-lab heatmap --checkpoint <dir> <file> [--json]      discriminator P(replaced) per token
   electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]   one corruption sample
   electra-lab eval --checkpoint <dir> --corpus <path>... [--split heldout|all] [--json]
   electra-lab finetune --checkpoint <dir> --train <file> --dev <file> --out <dir> [--task-name N] [--text-a col]
         [--text-b col] [--label col] [--regression] [--epochs N] [--lr X] [--batch B] [--seq L] [--layer-decay D]
-        [--adam-epsilon E] [--seed S] [--select-by accuracy|f1|mcc|pearson|spearman] [--random-init] [--progress-json] [--json]
+        [--adam-epsilon E] [--seed S] [--select-by accuracy|f1|mcc|pearson|spearman] [--random-init] [--head hf|dense] [--progress-json] [--json]
                                                     GLUE-style TSV (header row) or JSONL; best dev epoch → --out
   electra-lab import-hf <hf-folder> --out <dir> [--generator <hf-generator-folder>]   Hugging Face → checkpoint
   electra-lab export-hf <checkpoint> <folder>      checkpoint → HF ElectraForPreTraining folder (+ generator/)
@@ -38,6 +38,7 @@ const OPTIONS = {
   train: { type: 'string' }, dev: { type: 'string' }, 'task-name': { type: 'string' }, 'text-a': { type: 'string' },
   'text-b': { type: 'string' }, label: { type: 'string' }, regression: { type: 'boolean' }, epochs: { type: 'string' },
   'layer-decay': { type: 'string' }, 'select-by': { type: 'string' }, 'random-init': { type: 'boolean' }, generator: { type: 'string' },
+  masking: { type: 'string' }, head: { type: 'string' },
   json: { type: 'boolean' }, documents: { type: 'string' }, split: { type: 'string' }, 'max-examples': { type: 'string' }, verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;

@@ -69,6 +69,7 @@ export async function pretrainCommand(flags: Flags, signal: AbortSignal): Promis
     warmupSteps: int(flags, 'warmup'), saveEvery: int(flags, 'save-every'), logEvery: int(flags, 'log-every'),
     sampleEvery: int(flags, 'sample-every'), keepCheckpoints: int(flags, 'keep'), seed: int(flags, 'seed'),
     documents: str(flags, 'documents') as PretrainOptions['documents'] | undefined,
+    masking: str(flags, 'masking') as PretrainOptions['masking'] | undefined,
     backend: str(flags, 'backend') as BackendRequest | undefined,
   };
   // --progress-json: one JSON event per line on stdout, for the engine server that runs this as a child.

@@ -3,7 +3,7 @@ import { finetune, type FinetuneEvent } from '../engine/finetune/trainer';
 import type { FinetuneRequest, SelectionMetric } from '../engine/finetune/options';
 import { int, num, startBackend, type Flags } from './commands';
 
-const USAGE = 'electra-lab finetune --checkpoint <dir> --train <file> --dev <file> --out <dir> [--task-name N] [--text-a col] [--text-b col] [--label col] [--regression] [--epochs N] [--lr X] [--batch B] [--seq L] [--layer-decay D] [--seed S] [--progress-json] [--json]';
+const USAGE = 'electra-lab finetune --checkpoint <dir> --train <file> --dev <file> --out <dir> [--task-name N] [--text-a col] [--text-b col] [--label col] [--regression] [--epochs N] [--lr X] [--batch B] [--seq L] [--layer-decay D] [--seed S] [--head hf|dense] [--progress-json] [--json]';
 
 function str(flags: Flags, name: string): string | undefined {
   const v = flags[name];
@@ -43,6 +43,7 @@ export async function finetuneCommand(flags: Flags, signal: AbortSignal): Promis
     epochs: int(flags, 'epochs'), learningRate: num(flags, 'lr'), batchSize: int(flags, 'batch'), seqLength: int(flags, 'seq'),
     layerDecay: num(flags, 'layer-decay'), adamEpsilon: num(flags, 'adam-epsilon'), seed: int(flags, 'seed'), selectBy: str(flags, 'select-by') as SelectionMetric | undefined,
     randomInit: flags['random-init'] === true ? true : undefined,
+    head: str(flags, 'head') as FinetuneRequest['head'],
   };
   const quiet = flags.json === true || flags['progress-json'] === true;
   await startBackend({ ...flags, json: quiet });
@@ -51,7 +52,9 @@ export async function finetuneCommand(flags: Flags, signal: AbortSignal): Promis
   const results = await finetune(request, onEvent, signal);
   if (flags.json) process.stdout.write(JSON.stringify(results) + '\n');
   else if (!flags['progress-json']) {
-    const shown = Object.entries(results.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ');
-    process.stdout.write(`${results.task}: best epoch ${results.best_epoch} of ${results.epochs} — ${shown}\nmodel: ${results.output}\nresults: ${results.results}\n`);
+    const show = (m: object) => Object.entries(m).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ');
+    process.stdout.write(`${results.task}: best dev epoch ${results.best_epoch} of ${results.epochs} (saved) — ${show(results.metrics)}\n`
+      + `last step (epoch ${results.last_epoch}, what google-research/electra reports) — ${show(results.last_metrics)}\n`
+      + `model: ${results.output}\nresults: ${results.results}\n`);
   }
 }

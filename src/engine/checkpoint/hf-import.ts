@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import { ElectraModel, type ElectraModelSpec } from '../model/electra';
-import { SHARED_EMBEDDINGS } from '../model/names';
+import { EMBEDDING_LAYER_NORM, SHARED_EMBEDDINGS } from '../model/names';
 import { readElectraFolder } from './electra-folder';
 import { loadCheckpoint, saveModelCheckpoint } from './model-io';
 
@@ -51,7 +51,12 @@ async function pairWithGenerator(disc: ElectraModel, vocabText: string, sourceDi
   // google-research/electra shares token and position embeddings between the two; released pairs carry equal copies.
   const sameTables = gen.config.embedding_size === disc.spec.discriminator.embedding_size
     && SHARED_EMBEDDINGS.every((name) => equal(discTensors.get(name)?.data, gen.tensors.get(name)?.data));
-  const spec: ElectraModelSpec = { discriminator: disc.spec.discriminator, generator: gen.config, embeddingSharing: sameTables ? 'tied' : 'none', mainHead: 'discriminator' };
+  // The reference's tied pairs share the embedding LayerNorm too; a pair whose LayerNorms differ keeps two.
+  const sameLayerNorm = EMBEDDING_LAYER_NORM.every((name) => equal(discTensors.get(name)?.data, gen.tensors.get(name)?.data));
+  const spec: ElectraModelSpec = {
+    discriminator: disc.spec.discriminator, generator: gen.config, embeddingSharing: sameTables ? 'tied' : 'none',
+    mainHead: 'discriminator', tiedLayerNorm: sameLayerNorm,
+  };
   return ElectraModel.fromTensors(spec, discTensors, gen.tensors, { discriminator: path.join(sourceDir, 'model.safetensors'), generator: gen.folder.modelPath });
 }
 

@@ -24,6 +24,8 @@ export interface LabConfigExtras {
   generator: ElectraConfig;
   main_head: HeadKind;
   embedding_sharing: EmbeddingSharing;
+  /** Present (true) when `tied` shares the embedding LayerNorm too; absent in checkpoints from before it did. */
+  tied_layer_norm?: boolean;
   objective: string;
 }
 
@@ -35,7 +37,8 @@ export interface TokenizerConfig {
 export function checkpointConfig(spec: ElectraModelSpec, tokenizer: TokenizerConfig, objective: string): Record<string, unknown> {
   const mainHead = spec.mainHead ?? 'discriminator';
   const extras: Partial<LabConfigExtras> = spec.generator
-    ? { generator: spec.generator, embedding_sharing: spec.embeddingSharing, objective, main_head: mainHead }
+    ? { generator: spec.generator, embedding_sharing: spec.embeddingSharing, objective, main_head: mainHead,
+      ...(spec.embeddingSharing === 'tied' && spec.tiedLayerNorm !== false ? { tied_layer_norm: true } : {}) }
     : { objective, main_head: mainHead };
   return {
     architectures: [mainHead === 'generator' ? 'ElectraForMaskedLM' : 'ElectraForPreTraining'],
@@ -86,7 +89,9 @@ export async function loadCheckpoint(dir: string, options: { needGenerator?: boo
     throw new UserError(`${dir} has no generator (${GENERATOR_FILE}) — corruption samples need one; use a checkpoint written by ELECTRA Lab pretraining, or pair an HF discriminator with its generator: electra-lab import-hf <disc> --generator <gen> --out <dir>`);
   }
   const sharing: EmbeddingSharing = generator ? extras.embedding_sharing ?? 'tied' : 'none';
-  const spec: ElectraModelSpec = { discriminator: disc, generator, embeddingSharing: sharing, mainHead };
+  const spec: ElectraModelSpec = {
+    discriminator: disc, generator, embeddingSharing: sharing, mainHead, tiedLayerNorm: extras.tied_layer_norm === true,
+  };
   const genTensors = generator && folder.generatorPath
     ? normaliseNames((await readSafetensors(folder.generatorPath, { expectedShapes: parameterShapes(generator, 'generator') })).tensors)
     : undefined;

@@ -72,7 +72,7 @@ export async function evaluatePretraining(checkpoint: LoadedCheckpoint, options:
     const batch = padBatch(pending, tokenizer.specialIds.pad);
     const masked = maskBatch(batch, rng.fork(`eval:${count}`), {
       maskProb: 0.15, maskTokenProb: 0.85, maxPredictions: maxPredictionsFor(0.15, options.seqLength),
-      maskId: tokenizer.specialIds.mask, isSpecial: (id) => tokenizer.isSpecial(id),
+      maskId: tokenizer.specialIds.mask, isSpecial: (id) => tokenizer.isSpecial(id), unkId: tokenizer.specialIds.unk,
     });
     accumulator.add(pretrainingStep(model, batch, masked, { objective, generatorWeight: 1, discriminatorWeight: 50, temperature: 1 }, options.seed + count));
     injected?.add(batch);

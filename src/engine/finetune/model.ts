@@ -7,7 +7,8 @@ import { ElectraNetwork } from '../model/network';
 import { parameterShapes } from '../model/names';
 import type { Batch } from '../pretrain/batch';
 import { encoderInputs } from '../pretrain/passes';
-import { classifierLogits, classifierShapes } from './head';
+import { CLASSIFIER_DENSE, classifierLogits, classifierShapes } from './head';
+import type { ClassifierHeadKind } from './options';
 
 /** The encoder's tensors in an ElectraForPreTraining state dict: everything but the pretraining head. */
 export function encoderShapes(config: ElectraConfig): Map<string, number[]> {
@@ -22,34 +23,42 @@ export class SequenceClassifier {
   readonly network: ElectraNetwork;
   private readonly dropoutRate: number;
 
-  private constructor(readonly config: ElectraConfig, readonly numLabels: number, readonly params: Map<string, tf.Variable>, classifierDropout?: number) {
+  private constructor(
+    readonly config: ElectraConfig, readonly numLabels: number, readonly params: Map<string, tf.Variable>,
+    classifierDropout: number | undefined, readonly head: ClassifierHeadKind,
+  ) {
     this.network = new ElectraNetwork(config, 'discriminator', (name) => params.get(name)!);
     this.dropoutRate = classifierDropout ?? config.hidden_dropout_prob;
   }
 
   /** A fresh head (normal(0, initializer_range) weights as HF's _init_weights, zero biases) on the given encoder tensors. */
-  static fromEncoder(config: ElectraConfig, encoder: ReadonlyMap<string, NamedTensor>, numLabels: number, seed: number, file: string): SequenceClassifier {
+  static fromEncoder(
+    config: ElectraConfig, encoder: ReadonlyMap<string, NamedTensor>, numLabels: number, seed: number, file: string,
+    head: ClassifierHeadKind = 'hf',
+  ): SequenceClassifier {
     const params = new Map<string, tf.Variable>();
     for (const [name, shape] of encoderShapes(config)) params.set(name, variableFrom(encoder, name, shape, file));
     let counter = 0;
-    for (const [name, shape] of classifierShapes(config.hidden_size, numLabels)) {
+    for (const [name, shape] of classifierShapes(config.hidden_size, numLabels, head)) {
       counter += 1;
       params.set(name, tf.tidy(() => tf.variable(name.endsWith('.bias') ? tf.zeros(shape) : tf.truncatedNormal(shape, 0, config.initializer_range, 'float32', seed * 31 + counter), true)));
     }
-    return new SequenceClassifier(config, numLabels, params);
+    return new SequenceClassifier(config, numLabels, params, undefined, head);
   }
 
   /** A saved ElectraForSequenceClassification (encoder and head). */
   static fromTensors(config: ElectraConfig, tensors: ReadonlyMap<string, NamedTensor>, numLabels: number, file: string, classifierDropout?: number): SequenceClassifier {
     const params = new Map<string, tf.Variable>();
-    for (const [name, shape] of [...encoderShapes(config), ...classifierShapes(config.hidden_size, numLabels)]) params.set(name, variableFrom(tensors, name, shape, file));
-    return new SequenceClassifier(config, numLabels, params, classifierDropout);
+    // A file without classifier.dense holds google-research/electra's one-layer head (--head dense).
+    const head: ClassifierHeadKind = tensors.has(`${CLASSIFIER_DENSE}.weight`) ? 'hf' : 'dense';
+    for (const [name, shape] of [...encoderShapes(config), ...classifierShapes(config.hidden_size, numLabels, head)]) params.set(name, variableFrom(tensors, name, shape, file));
+    return new SequenceClassifier(config, numLabels, params, classifierDropout, head);
   }
 
   /** [batch, num_labels] logits; `seeds` turns dropout on (training). */
   logits(batch: Batch, seeds?: DropoutSeeds): tf.Tensor2D {
     const hidden = this.network.encode(encoderInputs(batch, batch.inputIds), seeds);
-    return classifierLogits(hidden, (name) => this.params.get(name)!, this.dropoutRate, seeds);
+    return classifierLogits(hidden, (name) => this.params.get(name)!, this.dropoutRate, this.head, seeds);
   }
 
   exportTensors(): Map<string, NamedTensor> {

@@ -1,4 +1,5 @@
 import { UserError } from '../errors';
+import { glueDefaults } from './glue';
 
 export type TaskKind = 'classification' | 'regression';
 export type SelectionMetric = 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
@@ -30,7 +31,16 @@ export interface FinetuneOptions {
   selectBy: SelectionMetric;
   /** Start from a randomly initialised encoder of the checkpoint's shape (the no-pretraining baseline). */
   randomInit: boolean;
+  /** Train on every pair twice, the second time swapped (google-research/electra's double_unordered; MRPC, STS-B). */
+  doubleUnordered: boolean;
+  /** Regression targets in this range are rescaled to 0–1 for training (STS-B: [0, 5], as the reference). */
+  targetRange?: [number, number];
+  /** `hf`: Hugging Face's ElectraClassificationHead (dense–GELU–dense; exports to transformers). `dense`:
+   *  google-research/electra's one dense layer on [CLS] (not loadable by transformers' class). */
+  head: ClassifierHeadKind;
 }
+
+export type ClassifierHeadKind = 'hf' | 'dense';
 
 /**
  * Peak learning rates by encoder width. The paper's Table 7: 3e-4 for ELECTRA-Small (hidden 256), 1e-4 for Base
@@ -65,12 +75,14 @@ export type FinetuneRequest = Partial<FinetuneOptions> & Pick<FinetuneOptions, '
 
 export function resolveFinetuneOptions(given: FinetuneRequest, hiddenSize: number, taskFromFile: string): FinetuneOptions {
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as FinetuneRequest;
-  const kind = defined.kind ?? 'classification';
   const taskName = defined.taskName ?? taskFromFile;
+  // Per GLUE task (by --task-name, else the folder name): epochs, regression, pair doubling, STS-B's range.
+  const glue = glueDefaults(taskName);
+  const kind = defined.kind ?? glue?.kind ?? 'classification';
   const o: FinetuneOptions = {
     taskName,
     kind,
-    epochs: 3,
+    epochs: glue?.epochs ?? 3,
     learningRate: defaultLearningRate(hiddenSize),
     layerDecay: 0.8,
     batchSize: 32,
@@ -82,6 +94,9 @@ export function resolveFinetuneOptions(given: FinetuneRequest, hiddenSize: numbe
     seed: 42,
     selectBy: defaultSelection(kind, taskName),
     randomInit: false,
+    doubleUnordered: glue?.doubleUnordered ?? false,
+    targetRange: kind === 'regression' ? glue?.targetRange : undefined,
+    head: 'hf',
     ...defined,
   };
   validate(o);
@@ -95,6 +110,7 @@ function validate(o: FinetuneOptions): void {
   if (o.seqLength < 8 || o.seqLength > 512) throw new UserError(`--seq ${o.seqLength} must be between 8 and 512`);
   if (!(o.learningRate > 0 && o.learningRate < 1)) throw new UserError(`--lr ${o.learningRate} must be in (0, 1)`);
   if (!(o.layerDecay > 0 && o.layerDecay <= 1)) throw new UserError(`--layer-decay ${o.layerDecay} must be in (0, 1] (1 = no decay)`);
+  if (o.head !== 'hf' && o.head !== 'dense') throw new UserError(`--head ${String(o.head)} — use hf (Hugging Face's, the default) or dense (google-research/electra's)`);
   if (!Number.isInteger(o.seed)) throw new UserError(`--seed ${o.seed} must be an integer`);
   if (!/^[\w.-]{1,100}$/.test(o.taskName)) throw new UserError(`--task-name "${o.taskName}" must be letters, digits, '.', '_' or '-' (it names <checkpoint>/finetune/<task>.json)`);
   const allowed: SelectionMetric[] = o.kind === 'regression' ? ['pearson', 'spearman'] : ['accuracy', 'f1', 'mcc'];

@@ -18,7 +18,7 @@ import type { TaskMetrics } from './metrics';
 import { layerRateScale, SequenceClassifier } from './model';
 import { resolveFinetuneOptions, type FinetuneOptions, type FinetuneRequest } from './options';
 import { CLASSIFIER_ARCHITECTURE, saveClassifier } from './save';
-import { labelSet, labelTargets, readTaskFile, taskNameFromFile } from './tasks';
+import { labelSet, labelTargets, readTaskFile, taskNameFromFile, type TaskFile } from './tasks';
 
 /** Progress as pretraining reports it (same kinds, so the engine forwards both the same way); every metric is a number. */
 export type FinetuneEvent =
@@ -34,6 +34,11 @@ export interface FinetuneResults {
   kind: FinetuneOptions['kind'];
   metrics: TaskMetrics;
   best_epoch: number;
+  /** The model after the last step (what google-research/electra reports) and its dev metrics. */
+  last_epoch: number;
+  last_metrics: TaskMetrics;
+  /** Which model `output` holds: the best dev epoch's (by options.selectBy). `metrics` are its metrics. */
+  saved_model: 'best_dev_epoch';
   epochs: number;
   train_examples: number;
   dev_examples: number;
@@ -60,12 +65,12 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
   const resultsFile = path.join(checkpointDir, FINETUNE_DIR, `${o.taskName}.json`);
   onEvent({ kind: 'info', message: `fine-tuning ${checkpointDir} (${source.architecture}) on ${o.taskName}` });
 
-  const train = await readTaskFile(o.train, o, 'train');
+  const train = withSwappedPairs(await readTaskFile(o.train, o, 'train'), o.doubleUnordered);
   const dev = await readTaskFile(o.dev, o, 'dev');
   const labels = o.kind === 'classification' ? labelSet(train) : [];
   checkLabels(labels, o);
-  const trainTargets = labelTargets(train, o.kind, labels, o.train);
-  const devTargets = labelTargets(dev, o.kind, labels, o.train);
+  const trainTargets = rescaled(labelTargets(train, o.kind, labels, o.train), o.targetRange);
+  const devTargets = rescaled(labelTargets(dev, o.kind, labels, o.train), o.targetRange);
 
   const tokenizer = source.tokenizer;
   const seqLength = Math.min(o.seqLength, source.config.max_position_embeddings);
@@ -82,7 +87,7 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
     encoder = fresh.exportTensors().discriminator;
     fresh.dispose();
   }
-  const model = SequenceClassifier.fromEncoder(source.config, encoder, numLabels, o.seed, source.folder.modelPath);
+  const model = SequenceClassifier.fromEncoder(source.config, encoder, numLabels, o.seed, source.folder.modelPath, o.head);
   const layers = source.config.num_hidden_layers;
   const optimizer = new AdamW(model.params, {
     weightDecay: o.weightDecay, beta1: 0.9, beta2: 0.999, epsilon: o.adamEpsilon, clipNorm: o.clipNorm,
@@ -100,6 +105,7 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
 
   let step = 0;
   let best: { epoch: number; metrics: TaskMetrics } | undefined;
+  let last: { epoch: number; metrics: TaskMetrics } | undefined;
   let stopped = false;
   const started = performance.now();
   try {
@@ -124,7 +130,7 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
           throw new UserError(`the loss became ${loss} at step ${step} — lower the learning rate (--lr ${o.learningRate / 3})`);
         }
         const named = new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k)!, g]));
-        optimizer.apply(named, learningRateAt(step, o.learningRate, warmup, totalSteps));
+        optimizer.apply(named, learningRateAt(step - 1, o.learningRate, warmup, totalSteps));
         lossSum += loss;
         lossCount += 1;
         onEvent({ kind: 'step', step, totalSteps, loss });
@@ -134,6 +140,7 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
       const { metrics } = evaluateSplit(model, devSplit.sequences, devTargets, o.kind, padId);
       const trainLoss: Record<string, number> = lossCount ? { train_loss: lossSum / lossCount } : {};
       onEvent({ kind: 'metrics', record: { step, epoch, ...definedNumbers(metrics), ...trainLoss, elapsed_s: (performance.now() - started) / 1000 } });
+      last = { epoch, metrics };
       const score = metrics[o.selectBy] ?? -Infinity;
       if (!best || score > (best.metrics[o.selectBy] ?? -Infinity)) {
         best = { epoch, metrics };
@@ -146,7 +153,8 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
     model.dispose();
   }
   const results: FinetuneResults = {
-    task: o.taskName, kind: o.kind, metrics: best!.metrics, best_epoch: best!.epoch, epochs: o.epochs,
+    task: o.taskName, kind: o.kind, metrics: best!.metrics, best_epoch: best!.epoch,
+    last_epoch: last!.epoch, last_metrics: last!.metrics, saved_model: 'best_dev_epoch', epochs: o.epochs,
     train_examples: train.examples.length, dev_examples: dev.examples.length, output: outDir,
     labels: o.kind === 'classification' ? labels : undefined, stopped, options: { ...o, checkpoint: checkpointDir, out: outDir },
   };
@@ -154,6 +162,20 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
   await writeFileAtomic(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   onEvent({ kind: 'done', step, checkpoint: outDir, stopped, results: resultsFile });
   return { ...results, results: resultsFile };
+}
+
+/** google-research/electra's double_unordered: every training pair also appears with its texts swapped. */
+export function withSwappedPairs(task: TaskFile, double: boolean): TaskFile {
+  if (!double || task.examples.every((e) => e.b === undefined)) return task;
+  const swapped = task.examples.filter((e) => e.b !== undefined).map((e) => ({ ...e, a: e.b!, b: e.a }));
+  return { ...task, examples: [...task.examples, ...swapped] };
+}
+
+/** Regression targets from `range` to 0–1 (STS-B's 0–5, as the reference); Pearson and Spearman are unchanged. */
+export function rescaled(targets: Float32Array, range: [number, number] | undefined): Float32Array {
+  if (!range) return targets;
+  const [lo, hi] = range;
+  return targets.map((t) => (t - lo) / (hi - lo));
 }
 
 /** Refuses to overwrite anything but an earlier fine-tuning output, and the source checkpoint itself. */

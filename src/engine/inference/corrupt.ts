@@ -30,6 +30,7 @@ export function corruptText(
   const batch = padBatch([{ inputIds: Int32Array.from(ids), tokenTypeIds: new Int32Array(ids.length), length: ids.length }], pad);
   const masked = maskBatch(batch, new Rng(options.seed).fork('corrupt'), {
     maskProb, maskTokenProb: 0.85, maxPredictions: maxPredictionsFor(maskProb, batch.length), maskId: mask, isSpecial: (id) => tokenizer.isSpecial(id),
+    unkId: tokenizer.specialIds.unk,
   });
   const out = pretrainingStep(model, batch, masked, { objective: options.objective ?? OBJECTIVES.electra, generatorWeight: 1, discriminatorWeight: 50, temperature: 1 }, options.seed);
   const sample = corruptionSample(out, tokenizer, 0, batch.length, batch.inputIds).slice(1, -1);

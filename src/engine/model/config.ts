@@ -63,18 +63,30 @@ export function withDefaults(partial: Partial<ElectraConfig>): ElectraConfig {
 }
 
 /**
- * The generator as google-research/electra sizes it: width and depth are fractions of the
- * discriminator's, one attention head per 64 units, FFN 4× wide. It keeps the discriminator's
- * embedding size so embeddings can be shared.
+ * The generator as google-research/electra's get_generator_config sizes it: width and depth are fractions of
+ * the discriminator's (rounded), heads = max(1, hidden // 64), FFN 4× wide. It keeps the discriminator's
+ * embedding size so embeddings can be shared. A width whose head count does not divide it is refused here,
+ * before any tensor exists (the reference would fail in its first reshape).
  */
 export function generatorConfig(disc: ElectraConfig, widthFraction: number, depthFraction: number): ElectraConfig {
   if (!(widthFraction > 0 && widthFraction <= 1)) throw new UserError(`--gen-width ${widthFraction} must be in (0, 1]`);
   if (!(depthFraction > 0 && depthFraction <= 1)) throw new UserError(`--gen-depth ${depthFraction} must be in (0, 1]`);
-  const hidden = Math.max(16, Math.round(disc.hidden_size * widthFraction));
+  const hidden = Math.max(1, Math.round(disc.hidden_size * widthFraction));
+  const heads = Math.max(1, Math.floor(hidden / 64));
+  if (hidden % heads !== 0) {
+    const valid = (h: number) => h > 0 && h % Math.max(1, Math.floor(h / 64)) === 0;
+    let below = hidden - 1, above = hidden + 1;
+    while (!valid(below)) below -= 1;
+    while (!valid(above)) above += 1;
+    const fraction = (h: number) => Number((h / disc.hidden_size).toFixed(4));
+    throw new UserError(`--gen-width ${widthFraction} makes the generator ${hidden} wide with ${heads} heads (hidden // 64), `
+      + `which do not divide it — use --gen-width ${fraction(below)} (${below} wide)`
+      + (above <= disc.hidden_size ? ` or ${fraction(above)} (${above} wide)` : ''));
+  }
   return {
     ...disc,
     hidden_size: hidden,
-    num_attention_heads: Math.max(1, Math.round(hidden / 64)),
+    num_attention_heads: heads,
     intermediate_size: 4 * hidden,
     num_hidden_layers: Math.max(1, Math.round(disc.num_hidden_layers * depthFraction)),
   };

@@ -3,7 +3,7 @@ import { UserError } from '../errors';
 import type { NamedTensor } from '../checkpoint/safetensors';
 import type { ElectraConfig, EmbeddingSharing } from './config';
 import { ElectraNetwork } from './network';
-import { parameterShapes, SHARED_EMBEDDINGS, WORD_EMBEDDINGS, type HeadKind } from './names';
+import { EMBEDDING_LAYER_NORM, parameterShapes, SHARED_EMBEDDINGS, WORD_EMBEDDINGS, type HeadKind } from './names';
 
 /** The trainable tensors of one side, keyed by HF state-dict name. */
 export type ParameterMap = Map<string, tf.Variable>;
@@ -16,13 +16,28 @@ export interface ElectraModelSpec {
   /** Absent when only a discriminator was loaded (e.g. a Hugging Face discriminator folder). */
   generator?: ElectraConfig;
   embeddingSharing: EmbeddingSharing;
+  /** Under `tied`, whether the embedding LayerNorm is shared too (the reference's rule, the default); false for
+   *  checkpoints written before it was, whose two LayerNorms trained apart. */
+  tiedLayerNorm?: boolean;
 }
 
 const isShared = (name: string) => (SHARED_EMBEDDINGS as readonly string[]).includes(name);
 
+/** google-research/electra makes these with tf.layers.dense and no kernel_initializer (modeling.py's
+ *  embeddings_project, run_pretraining.py's one-unit discriminator output), so they start Glorot-uniform:
+ *  U(±√(6 / (fan_in + fan_out))). */
+export const GLOROT_UNIFORM = ['electra.embeddings_project.weight', 'discriminator_predictions.dense_prediction.weight'];
+
+/** The names one variable serves both networks under `tied`. */
+export function tiedNames(spec: ElectraModelSpec): string[] {
+  if (!spec.generator || spec.embeddingSharing !== 'tied') return [];
+  return [...SHARED_EMBEDDINGS, ...(spec.tiedLayerNorm === false ? [] : EMBEDDING_LAYER_NORM)];
+}
+
 /**
  * The generator + discriminator pair and how they share embeddings:
- * - `tied`: the generator reads the discriminator's token, position and type tables (one variable each);
+ * - `tied`: one variable each for the token, position and type tables and the embedding LayerNorm (the whole
+ *   electra/embeddings scope, as google-research/electra shares it);
  * - `none`: each has its own;
  * - `gdes` (DeBERTa-v3): the discriminator's table = generator table (no gradient) + its own delta, zero at start.
  */
@@ -45,17 +60,22 @@ export class ElectraModel {
     if (spec.generator) this.generator = new ElectraNetwork(spec.generator, 'generator', (name) => genParams.get(name)!);
   }
 
-  /** Random initialisation as google-research/electra: truncated normal(0.02) weights, zero biases,
-   *  unit LayerNorm gains, and a zero [PAD] embedding row as HF's padding_idx gives. */
+  /** Random initialisation as google-research/electra: truncated normal(0.02) weights — except the two layers
+   *  it builds with tf.layers.dense's default kernel initialiser, Glorot-uniform (see GLOROT_UNIFORM) — zero
+   *  biases, unit LayerNorm gains, and a zero [PAD] embedding row as HF's padding_idx gives. */
   static initialise(spec: ElectraModelSpec, seed: number): ElectraModel {
     let counter = 0;
     const make = (name: string, shape: number[], config: ElectraConfig) => {
       counter += 1;
       return tf.tidy(() => {
         let value: tf.Tensor;
+        const opSeed = seed * 7919 + counter;
         if (name.endsWith('.bias')) value = tf.zeros(shape);
         else if (name.includes('LayerNorm')) value = tf.ones(shape);
-        else value = tf.truncatedNormal(shape, 0, config.initializer_range, 'float32', seed * 7919 + counter);
+        else if (GLOROT_UNIFORM.includes(name)) {
+          const limit = Math.sqrt(6 / (shape[0] + shape[1]));
+          value = tf.randomUniform(shape, -limit, limit, 'float32', opSeed);
+        } else value = tf.truncatedNormal(shape, 0, config.initializer_range, 'float32', opSeed);
         if (name === WORD_EMBEDDINGS) {
           const keep = tf.reshape(tf.oneHot([config.pad_token_id], shape[0]), [shape[0], 1]);
           value = tf.mul(value, tf.sub(1, keep));
@@ -110,8 +130,9 @@ export class ElectraModel {
     if (spec.generator) {
       for (const [name, shape] of parameterShapes(spec.generator, 'generator')) genParams.set(name, create('generator', name, shape));
     }
+    const tied = new Set(tiedNames(spec));
     for (const [name, shape] of parameterShapes(spec.discriminator, spec.mainHead ?? 'discriminator')) {
-      if (sharing === 'tied' && isShared(name)) discParams.set(name, genParams.get(name)!);
+      if (tied.has(name)) discParams.set(name, genParams.get(name)!);
       else if (sharing === 'gdes' && isShared(name)) {
         deltas.set(name, createDelta ? createDelta(name, shape) : tf.variable(tf.zeros(shape), true));
       } else discParams.set(name, create('discriminator', name, shape));

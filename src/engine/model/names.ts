@@ -14,6 +14,8 @@ export const POSITION_EMBEDDINGS = 'electra.embeddings.position_embeddings.weigh
 export const TOKEN_TYPE_EMBEDDINGS = 'electra.embeddings.token_type_embeddings.weight';
 /** The embedding tables that `tied` shares and `gdes` shares through a stop-gradient plus a delta. */
 export const SHARED_EMBEDDINGS = [WORD_EMBEDDINGS, POSITION_EMBEDDINGS, TOKEN_TYPE_EMBEDDINGS] as const;
+/** The embedding LayerNorm: google-research/electra's `tied` shares the whole electra/embeddings scope, it too. */
+export const EMBEDDING_LAYER_NORM = ['electra.embeddings.LayerNorm.weight', 'electra.embeddings.LayerNorm.bias'] as const;
 
 export function layerPrefix(i: number): string {
   return `electra.encoder.layer.${i}`;

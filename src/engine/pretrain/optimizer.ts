@@ -126,8 +126,12 @@ export class AdamW {
   }
 }
 
-/** Linear warmup to the peak, then linear decay to 0 at the last step (google-research/electra, power 1). */
-export function learningRateAt(step: number, peak: number, warmupSteps: number, totalSteps: number): number {
-  const decayed = peak * Math.max(0, 1 - step / Math.max(1, totalSteps));
-  return warmupSteps > 0 ? decayed * Math.min(1, step / warmupSteps) : decayed;
+/**
+ * google-research/electra's schedule (optimization.py): polynomial decay (power 1) of the peak to 0 over
+ * `totalSteps`, times min(1, globalStep / warmupSteps), where `globalStep` counts the updates already applied —
+ * so the first update (globalStep 0) has lr 0 when there is warmup, and the last has peak / totalSteps at most.
+ */
+export function learningRateAt(globalStep: number, peak: number, warmupSteps: number, totalSteps: number): number {
+  const decayed = peak * Math.max(0, 1 - Math.min(globalStep, totalSteps) / Math.max(1, totalSteps));
+  return warmupSteps > 0 ? decayed * Math.min(1, globalStep / warmupSteps) : decayed;
 }

@@ -1,8 +1,9 @@
 import { UserError } from '../errors';
-import { PRESET_NAMES, type EmbeddingSharing, type PresetName } from '../model/config';
+import { generatorConfig, PRESET_NAMES, presetConfig, type EmbeddingSharing, type PresetName } from '../model/config';
 import type { BackendRequest } from '../backend';
 import type { DocumentBoundary } from '../data/corpus';
-import { OBJECTIVE_NAMES, type ObjectiveName } from './objectives';
+import { OBJECTIVE_NAMES, OBJECTIVES, type ObjectiveName } from './objectives';
+import { MASKING_RULES, type MaskingRule } from './masking';
 
 /** Everything that defines a pretraining run: saved as run.json, so a run can be resumed and compared. */
 export interface PretrainOptions {
@@ -26,6 +27,9 @@ export interface PretrainOptions {
   /** Global gradient-norm clip (1.0 in google-research/electra). */
   clipNorm: number;
   maskProb: number;
+  /** Which positions are predicted: google-research/electra's rule (with replacement, [UNK] maskable) or the
+   *  project's earlier `distinct` rule (see masking.ts). */
+  masking: MaskingRule;
   generatorWeight: number;
   discriminatorWeight: number;
   temperature: number;
@@ -46,12 +50,14 @@ export interface PretrainOptions {
   documents: DocumentBoundary;
 }
 
-/** Per-preset defaults (google-research/electra: lr 5e-4 small, 2e-4 base; vocab 30522). */
-const PRESET_DEFAULTS: Record<PresetName, Pick<PretrainOptions, 'learningRate' | 'vocabSize'>> = {
+/** Per-preset defaults (google-research/electra: lr 5e-4 small, 2e-4 base; vocab 30522; Base's generator is
+ *  1/3 as wide — 256, 4 heads — and Base trains on 512-token sequences). */
+const PRESET_DEFAULTS: Record<PresetName, Pick<PretrainOptions, 'learningRate' | 'vocabSize'>
+  & Partial<Pick<PretrainOptions, 'genWidth' | 'seqLength'>>> = {
   // tiny: measured here, 1e-3 and above keep the discriminator at the all-"original" plateau for 600+ steps at batch 16.
   tiny: { learningRate: 2e-4, vocabSize: 4000 },
   small: { learningRate: 5e-4, vocabSize: 30522 },
-  base: { learningRate: 2e-4, vocabSize: 30522 },
+  base: { learningRate: 2e-4, vocabSize: 30522, genWidth: 1 / 3, seqLength: 512 },
 };
 
 export function resolveOptions(given: Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus' | 'out'>): PretrainOptions {
@@ -72,6 +78,7 @@ export function resolveOptions(given: Partial<PretrainOptions> & Pick<PretrainOp
     adamEpsilon: 1e-6,
     clipNorm: 1.0,
     maskProb: 0.15,
+    masking: 'electra',
     generatorWeight: 1,
     discriminatorWeight: 50,
     temperature: 1,
@@ -111,9 +118,12 @@ function validate(o: PretrainOptions): void {
   if (!(o.learningRate > 0 && o.learningRate < 1)) throw new UserError(`--lr ${o.learningRate} must be in (0, 1)`);
   if (!(o.maskProb > 0 && o.maskProb < 1)) throw new UserError(`--mask-prob ${o.maskProb} must be in (0, 1)`);
   if (!(o.heldOutFraction >= 0 && o.heldOutFraction < 0.5)) throw new UserError(`held-out fraction ${o.heldOutFraction} must be in [0, 0.5)`);
+  if (!MASKING_RULES.includes(o.masking)) throw new UserError(`--masking ${String(o.masking)} — use ${MASKING_RULES.join(' or ')}`);
   if (!Number.isInteger(o.seed)) throw new UserError(`--seed ${o.seed} must be an integer`);
   if (o.documents !== 'file' && o.documents !== 'blank-lines') throw new UserError(`--documents ${String(o.documents)} — use file or blank-lines`);
   if (o.corpus.length === 0) throw new UserError('no corpus given — pass --corpus <file|folder|glob>');
+  // The generator's shape is refused before the run folder or the vocabulary exists.
+  if (OBJECTIVES[o.objective].usesGenerator) generatorConfig(presetConfig(o.preset, o.vocabSize), o.genWidth, o.genDepth);
 }
 
 export function flagName(key: string): string {

@@ -7,7 +7,11 @@ export type { CorruptionToken };
 /** Row `row` of a step's outcome as a list of tokens (padding dropped). */
 export function corruptionSample(out: StepOutcome, tokenizer: WordPieceTokenizer, row: number, length: number, originalIds: Int32Array): CorruptionToken[] {
   const slotOf = new Map<number, number>();
-  for (let s = 0; s < out.masked.flatPositions.length; s++) if (out.masked.weights[s] > 0) slotOf.set(out.masked.flatPositions[s], s);
+  for (let s = 0; s < out.masked.flatPositions.length; s++) {
+    const flat = out.masked.flatPositions[s];
+    // A position drawn twice shows its first slot, the one whose sample corrupted it.
+    if (out.masked.weights[s] > 0 && !slotOf.has(flat)) slotOf.set(flat, s);
+  }
   const tokens: CorruptionToken[] = [];
   for (let i = 0; i < length; i++) {
     const flat = row * length + i;

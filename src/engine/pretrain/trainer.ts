@@ -160,6 +160,7 @@ async function trainRun(
   const masking: MaskingOptions = {
     maskProb: options.maskProb, maskTokenProb: 0.85, maxPredictions: maxPredictionsFor(options.maskProb, options.seqLength),
     maskId: tokenizer.specialIds.mask, isSpecial: (id) => tokenizer.isSpecial(id),
+    rule: options.masking, unkId: tokenizer.specialIds.unk,
   };
   const settings: StepSettings = {
     objective, generatorWeight: options.generatorWeight,
@@ -198,7 +199,7 @@ async function trainRun(
       const step = state.step + 1;
       const batch = padBatch(examples, tokenizer.specialIds.pad);
       const masked = maskBatch(batch, rng.fork(`mask:${step}`), masking);
-      const lr = learningRateAt(step, options.learningRate, options.warmupSteps, options.steps);
+      const lr = learningRateAt(state.step, options.learningRate, options.warmupSteps, options.steps);
       const out = pretrainingStep(model, batch, masked, settings, rng.fork(`step:${step}`).nextUint32() % 2147483647, {
         variableNames,
         applyGradients: (grads) => optimizer.apply(grads, lr),
@@ -271,8 +272,12 @@ async function resumeOptions(runDir: string, given: Partial<PretrainOptions>): P
     throw new UserError(`${runFile} ${reason} — --resume needs the folder of an earlier pretraining run`);
   }
   await removeStaleTemps(path.join(runDir, 'checkpoints')).catch(() => undefined);
-  // Runs recorded before `documents` existed were packed with blank lines ending documents: keep their data order.
-  const options = resolveOptions({ ...recorded, documents: recorded.documents ?? 'blank-lines', steps: given.steps ?? recorded.steps });
+  // Runs recorded before `documents` existed were packed with blank lines ending documents, and those before
+  // `masking` masked distinct positions: keep their data order and masking.
+  const options = resolveOptions({
+    ...recorded, documents: recorded.documents ?? 'blank-lines', masking: recorded.masking ?? 'distinct',
+    steps: given.steps ?? recorded.steps,
+  });
   if (options.steps !== recorded.steps) await writeFileAtomic(runFile, JSON.stringify(options, null, 2) + '\n');
   return options;
 }
