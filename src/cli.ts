@@ -58,19 +58,23 @@ async function main(argv: string[]): Promise<number> {
     return command || flags.help ? 0 : 1;
   }
   reportingTo = flags['progress-json'] ? 'engine' : 'terminal';
-  // First Ctrl-C: stop after this step and write a checkpoint; second: leave at once.
-  process.on('SIGINT', () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after this step (Ctrl-C again to quit without a checkpoint)\n');
-    controller.abort();
-  });
-  process.on('SIGTERM', () => controller.abort());
+  // Training commands stop after the current step and keep their work; the others write nothing, so a signal
+  // keeps its default action and ends them at once (a handler here would leave `eval` deaf to SIGTERM).
+  if (TRAINING_COMMANDS.has(command)) {
+    // First Ctrl-C: stop after this step and write a checkpoint; second: leave at once.
+    process.on('SIGINT', () => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write('\nstopping after this step (Ctrl-C again to quit without a checkpoint)\n');
+      controller.abort();
+    });
+    process.on('SIGTERM', () => controller.abort());
+  }
   try {
     switch (command) {
-      case 'pretrain': await pretrainCommand(flags, controller.signal); break;
+      case 'pretrain': await pretrainCommand(flags, controller.signal, positionals); break;
       case 'heatmap': await heatmapCommand(flags, positionals); break;
       case 'corrupt': await corruptCommand(flags, positionals); break;
-      case 'eval': await evalCommand(flags); break;
+      case 'eval': await evalCommand(flags, positionals); break;
       case 'demo': await demoCommand(flags, controller.signal); break;
       case 'finetune': await finetuneCommand(flags, controller.signal); break;
       case 'import-hf': await importHfCommand(flags, positionals); break;
@@ -92,11 +96,18 @@ async function main(argv: string[]): Promise<number> {
 function describeError(e: unknown): string {
   if (isUserError(e)) return e.message;
   const message = e instanceof Error ? e.message : String(e);
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    const where = (e as NodeJS.ErrnoException).path?.replace(/\.tmp-\d+-[0-9a-f]+/g, '') ?? 'the output folder';
+    return `disk full at ${where} — free some space and run again (earlier checkpoints are kept; pretrain --resume continues)`;
+  }
   if (/out of memory|Aborted\(|Cannot enlarge memory|RangeError: Array buffer allocation/i.test(message)) {
     return 'ran out of memory — lower --batch or --seq (the wasm backend has a 4 GB heap), or use a GPU backend';
   }
   return `internal error: ${message.split('\n')[0]} (rerun with --verbose for details, and please report it)`;
 }
+
+const TRAINING_COMMANDS = new Set(['pretrain', 'demo', 'finetune']);
 
 /** Stops a training command after its current step (it then writes a checkpoint, or keeps its best epoch). */
 const controller = new AbortController();
@@ -111,10 +122,20 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   else process.exit(0);
 });
 
-main(process.argv.slice(2)).then((code) => {
+main(process.argv.slice(2)).then(async (code) => {
   shutdownBackend();
   process.exitCode = code;
-  // The threaded wasm build keeps worker threads alive; leave explicitly once output is flushed.
-  setImmediate(() => process.exit(code));
+  // The threaded wasm build keeps worker threads alive, so leave explicitly — but only once stdout and stderr have
+  // drained: a pipe takes 64 KB at a time, and exiting earlier cut `heatmap --json | cat` short with exit 0.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
 });
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || !stream.writable) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.write('', () => resolve());
+    stream.once('error', () => resolve());
+  });
+}
 

@@ -21,15 +21,22 @@ const BACKENDS: BackendRequest[] = ['auto', 'gpu', 'node', 'native', 'wasm', 'cp
 export function int(flags: Flags, name: string): number | undefined {
   const v = flags[name];
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new UserError(`--${name} ${String(v)} is not an integer`);
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) throw new UserError(`--${name} ${String(v)} is not an integer`);
+  return n;
+}
+
+/** An integer option that counts something (threads, a batch, a length): 1 ≤ n ≤ max. */
+export function count(flags: Flags, name: string, max: number): number | undefined {
+  const n = int(flags, name);
+  if (n !== undefined && (n < 1 || n > max)) throw new UserError(`--${name} ${n} must be between 1 and ${max}`);
   return n;
 }
 
 export function num(flags: Flags, name: string): number | undefined {
   const v = flags[name];
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   if (!Number.isFinite(n)) throw new UserError(`--${name} ${String(v)} is not a number`);
   return n;
 }
@@ -48,14 +55,22 @@ function required(flags: Flags, name: string, usage: string): string {
 export async function startBackend(flags: Flags): Promise<BackendReport> {
   const request = (str(flags, 'backend') ?? 'auto') as BackendRequest;
   if (!BACKENDS.includes(request)) throw new UserError(`unknown --backend "${request}" — use one of ${BACKENDS.join(', ')}`);
-  const report = await initBackend(request, { threads: int(flags, 'threads') });
+  const report = await initBackend(request, { threads: count(flags, 'threads', 256) });
   if (!flags.json) process.stderr.write(`backend: ${report.describe()}\n`);
   return report;
 }
 
-export async function pretrainCommand(flags: Flags, signal: AbortSignal): Promise<void> {
+/**
+ * `--corpus a b "c/**"`: parseArgs keeps only the first value after --corpus, the rest arrive as positionals;
+ * every one is a corpus path (the commands that take --corpus have no other positional arguments).
+ */
+function corpusPaths(flags: Flags, positionals: readonly string[]): string[] {
+  return [...((flags.corpus as string[] | undefined) ?? []), ...positionals];
+}
+
+export async function pretrainCommand(flags: Flags, signal: AbortSignal, positionals: readonly string[] = []): Promise<void> {
   const usage = 'electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] ...';
-  const corpus = (flags.corpus as string[] | undefined) ?? [];
+  const corpus = corpusPaths(flags, positionals);
   if (corpus.length === 0 && !flags.resume) throw new UserError(`missing --corpus — usage: ${usage}`);
   const out = required(flags, 'out', usage);
   await startBackend(flags);
@@ -90,7 +105,7 @@ async function checkpointAndText(flags: Flags, positionals: string[], usage: str
 
 export async function heatmapCommand(flags: Flags, positionals: string[]): Promise<void> {
   const { checkpointDir, file, report, text, checkpoint } = await checkpointAndText(flags, positionals, 'electra-lab heatmap --checkpoint <dir> <file> [--json]', false);
-  const tokens = scoreText(checkpoint.model, checkpoint.tokenizer, text, { windowLength: int(flags, 'seq') });
+  const tokens = scoreText(checkpoint.model, checkpoint.tokenizer, text, { windowLength: count(flags, 'seq', 512) });
   checkpoint.model.dispose();
   if (flags.json) {
     process.stdout.write(JSON.stringify({ backend: report.backend, checkpoint: path.resolve(checkpointDir), file: path.resolve(file), tokens }) + '\n');
@@ -101,16 +116,16 @@ export async function heatmapCommand(flags: Flags, positionals: string[]): Promi
 
 export async function corruptCommand(flags: Flags, positionals: string[]): Promise<void> {
   const { report, text, checkpoint } = await checkpointAndText(flags, positionals, 'electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]', true);
-  const result = corruptText(checkpoint.model, checkpoint.tokenizer, text, { seed: int(flags, 'seed') ?? 1, length: int(flags, 'seq'), objective: OBJECTIVES[checkpoint.objective] });
+  const result = corruptText(checkpoint.model, checkpoint.tokenizer, text, { seed: int(flags, 'seed') ?? 1, length: count(flags, 'seq', 512), objective: OBJECTIVES[checkpoint.objective] });
   checkpoint.model.dispose();
   if (flags.json) process.stdout.write(JSON.stringify({ backend: report.backend, ...result }) + '\n');
   else process.stdout.write(renderCorruption(result) + '\n');
 }
 
-export async function evalCommand(flags: Flags): Promise<void> {
+export async function evalCommand(flags: Flags, positionals: readonly string[] = []): Promise<void> {
   const usage = 'electra-lab eval --checkpoint <dir> --corpus <path> [--split heldout|all] [--json]';
   const checkpointDir = required(flags, 'checkpoint', usage);
-  const corpus = (flags.corpus as string[] | undefined) ?? [];
+  const corpus = corpusPaths(flags, positionals);
   if (corpus.length === 0) throw new UserError(`missing --corpus — usage: ${usage}`);
   const split = str(flags, 'split') ?? 'heldout';
   if (split !== 'heldout' && split !== 'all') throw new UserError(`--split ${split} — use heldout or all`);
@@ -118,8 +133,8 @@ export async function evalCommand(flags: Flags): Promise<void> {
   const checkpoint = await loadCheckpoint(checkpointDir);
   const state = (checkpoint.trainerState ?? {}) as { seed?: number; seq_length?: number; held_out_fraction?: number; documents?: DocumentBoundary };
   const result = await evaluatePretraining(checkpoint, {
-    corpus, split, seqLength: int(flags, 'seq') ?? state.seq_length ?? 128, batchSize: int(flags, 'batch') ?? 8,
-    maxExamples: int(flags, 'max-examples') ?? 512, seed: int(flags, 'seed') ?? 1234,
+    corpus, split, seqLength: count(flags, 'seq', 512) ?? state.seq_length ?? 128, batchSize: count(flags, 'batch', 4096) ?? 8,
+    maxExamples: count(flags, 'max-examples', 10_000_000) ?? 512, seed: int(flags, 'seed') ?? 1234,
     heldOutFraction: state.held_out_fraction ?? 0.02, packingSeed: state.seed ?? 42, documents: state.documents ?? 'blank-lines',
   }, (m) => process.stderr.write(`warning: ${m}\n`));
   checkpoint.model.dispose();

@@ -41,7 +41,7 @@ export async function readElectraFolder(dir: string): Promise<ElectraFolder> {
   // Shapes are checked against config.json from the header, before any tensor data is read.
   const expected = parameterShapes(config, 'discriminator+generator');
   for (const [name, shape] of [...expected]) expected.set(name.replace(/^electra\./, ''), shape);
-  const raw = (await readSafetensors(folder.modelPath, { expectedShapes: expected })).tensors;
+  const raw = (await readSafetensors(folder.modelPath, { expectedShapes: expected, requireFinite: true })).tensors;
   const tensors = normaliseNames(raw);
   return { folder, config, architecture: architectureOf(tensors), tokenizer, tensors };
 }

@@ -93,7 +93,7 @@ export async function loadCheckpoint(dir: string, options: { needGenerator?: boo
     discriminator: disc, generator, embeddingSharing: sharing, mainHead, tiedLayerNorm: extras.tied_layer_norm === true,
   };
   const genTensors = generator && folder.generatorPath
-    ? normaliseNames((await readSafetensors(folder.generatorPath, { expectedShapes: parameterShapes(generator, 'generator') })).tensors)
+    ? normaliseNames((await readSafetensors(folder.generatorPath, { expectedShapes: parameterShapes(generator, 'generator'), requireFinite: true })).tensors)
     : undefined;
   const model = ElectraModel.fromTensors(spec, read.tensors, genTensors, {
     discriminator: folder.modelPath,
@@ -104,6 +104,18 @@ export async function loadCheckpoint(dir: string, options: { needGenerator?: boo
   return { dir, model, tokenizer, objective, trainerState: folder.trainerState, optimizerPath: folder.optimizerPath };
 }
 
+function allFinite(data: Float32Array): boolean {
+  for (let i = 0; i < data.length; i++) if (data[i] - data[i] !== 0) return false;
+  return true;
+}
+
+/** Weights that became NaN or ±Inf: the checkpoint is not written. */
+export class NonFiniteWeightsError extends UserError {
+  constructor(readonly dir: string, readonly tensor: string) {
+    super(`${dir} was not written: ${tensor} holds NaN or Inf — training diverged; lower the learning rate (--lr)`);
+  }
+}
+
 export async function saveModelCheckpoint(
   dir: string,
   model: ElectraModel,
@@ -112,6 +124,12 @@ export async function saveModelCheckpoint(
   resume?: { trainerState: Record<string, unknown>; optimizer: ReadonlyMap<string, NamedTensor> },
 ): Promise<void> {
   const tensors = model.exportTensors();
+  // A checkpoint is what a user goes back to: one holding NaN/Inf (a diverged step) must never be written.
+  for (const [part, map] of [['model', tensors.discriminator], ['generator', tensors.generator]] as const) {
+    for (const [name, t] of map ?? []) {
+      if (!allFinite(t.data)) throw new NonFiniteWeightsError(dir, `${part}: ${name}`);
+    }
+  }
   await saveCheckpoint(dir, {
     config: checkpointConfig(model.spec, { do_lower_case: tokenizer.options.lowercase, strip_accents: tokenizer.options.stripAccents }, objective),
     vocabText: tokenizer.toVocabText(),

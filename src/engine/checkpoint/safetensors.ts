@@ -79,6 +79,13 @@ export interface SafetensorsHeader {
 export interface DecodeOptions {
   /** For every name here that is present in the file, the file's shape must equal this one exactly. */
   expectedShapes?: ReadonlyMap<string, number[]>;
+  /**
+   * Refuse any tensor whose stored bytes exceed this. Default: with expectedShapes, the largest expected tensor
+   * stored as F64 (nothing a config allows is bigger); without, MAX_TENSOR_BYTES.
+   */
+  maxTensorBytes?: number;
+  /** Refuse NaN/±Inf values, naming the tensor (model weights: a diverged or corrupt checkpoint). */
+  requireFinite?: boolean;
 }
 
 export interface ReadOptions extends DecodeOptions {
@@ -86,8 +93,17 @@ export interface ReadOptions extends DecodeOptions {
   label?: string;
 }
 
-/** The format's own limit (the reference implementation refuses headers over 100 MB). */
-export const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * Header limits, checked before JSON.parse. The format allows 100 MB, but ELECTRA-large's header is ~60 KB: a
+ * header of megabytes or a nesting deeper than {name: {shape: [..]}} is a hostile or broken file, refused at once.
+ */
+export const MAX_HEADER_BYTES = 8 * 1024 * 1024;
+export const MAX_HEADER_DEPTH = 4;
+export const MAX_TENSORS = 50_000;
+/** Largest single tensor read without expected shapes (ELECTRA-large's word embeddings are 125 MB). */
+export const MAX_TENSOR_BYTES = 1024 ** 3;
+/** Reads go in pieces: fs.read takes at most 2 GiB − 1 bytes at once (larger aborts the process). */
+const READ_CHUNK_BYTES = 64 * 1024 * 1024;
 
 const LITTLE_ENDIAN_HOST = os.endianness() === 'LE';
 const REWRITE_FIX = 're-save or re-download it';
@@ -174,10 +190,13 @@ export function decodeSafetensors(
   const headerLength = readHeaderLength(buf.subarray(0, Math.min(8, buf.length)), buf.length, fileLabel);
   const header = parseHeader(buf.subarray(8, 8 + headerLength), buf.length, fileLabel);
   checkExpectedShapes(header.entries, options.expectedShapes, fileLabel);
+  checkTensorSizes(header.entries, options, fileLabel);
   const tensors = new Map<string, NamedTensor>();
   for (const e of header.entries) {
     const raw = buf.subarray(header.dataStart + e.begin, header.dataStart + e.end);
-    tensors.set(e.name, { shape: e.shape, data: toFloat32(e, raw, fileLabel) });
+    const data = toFloat32(e, raw, fileLabel);
+    if (options.requireFinite) checkFinite(e, data, fileLabel);
+    tensors.set(e.name, { shape: e.shape, data });
   }
   return { tensors, metadata: header.metadata };
 }
@@ -195,6 +214,7 @@ export async function readSafetensors(
   try {
     const header = await readHeaderFrom(fh, label);
     checkExpectedShapes(header.entries, options.expectedShapes, label);
+    checkTensorSizes(header.entries, options, label);
     const tensors = new Map<string, NamedTensor>();
     for (const e of header.entries) {
       const length = e.end - e.begin;
@@ -213,6 +233,7 @@ export async function readSafetensors(
         await readExactly(fh, raw, position, label);
         data = toFloat32(e, raw, label);
       }
+      if (options.requireFinite) checkFinite(e, data, label);
       tensors.set(e.name, { shape: e.shape, data });
     }
     return { tensors, metadata: header.metadata };
@@ -264,7 +285,7 @@ async function readHeaderFrom(fh: fs.promises.FileHandle, label: string): Promis
 async function readExactly(fh: fs.promises.FileHandle, target: Uint8Array, position: number, label: string): Promise<void> {
   let done = 0;
   while (done < target.length) {
-    const { bytesRead } = await fh.read(target, done, target.length - done, position + done);
+    const { bytesRead } = await fh.read(target, done, Math.min(target.length - done, READ_CHUNK_BYTES), position + done);
     if (bytesRead === 0) {
       throw new UserError(`${label}: file ended early while reading (it is truncated or was changed during loading) — ${REWRITE_FIX}`);
     }
@@ -287,7 +308,7 @@ function readHeaderLength(prefix: Buffer, fileSize: number, label: string): numb
   }
   if (n > BigInt(MAX_HEADER_BYTES)) {
     throw new UserError(
-      `${label}: header length ${n} exceeds the 100 MB safetensors limit — the file is corrupt or not safetensors; ${REWRITE_FIX}`,
+      `${label}: header length ${n} exceeds the ${MAX_HEADER_BYTES / 1024 / 1024} MB limit for ELECTRA checkpoints — the file is corrupt or not an ELECTRA safetensors file; ${REWRITE_FIX}`,
     );
   }
   return Number(n);
@@ -305,6 +326,7 @@ function parseHeader(headerBytes: Uint8Array, fileSize: number, label: string): 
   } catch {
     throw new UserError(`${label}: header is not valid UTF-8 — the file is corrupt or not safetensors; ${REWRITE_FIX}`);
   }
+  checkNesting(text, label);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -321,6 +343,10 @@ function parseHeader(headerBytes: Uint8Array, fileSize: number, label: string): 
 
   const metadata: Record<string, string> = Object.create(null);
   const entries: SafetensorsEntry[] = [];
+  const keys = Object.keys(parsed as object);
+  if (keys.length > MAX_TENSORS + 1) {
+    throw new UserError(`${label}: header lists ${keys.length} tensors, over the ${MAX_TENSORS} limit — the file is corrupt or not an ELECTRA checkpoint; ${REWRITE_FIX}`);
+  }
   for (const [name, raw] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -435,6 +461,56 @@ function checkExpectedShapes(
     if (want.length !== e.shape.length || want.some((d, i) => d !== e.shape[i])) {
       throw new UserError(
         `${label}: ${show(e.name)} has shape ${JSON.stringify(e.shape)} but config.json says ${JSON.stringify(want)} — the checkpoint and its config.json do not belong together`,
+      );
+    }
+  }
+}
+
+/**
+ * JSON nesting depth, in one pass over the text, before JSON.parse and validation recurse into it: a header of a
+ * million '[' would overflow the stack later.
+ */
+function checkNesting(text: string, label: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_HEADER_DEPTH) {
+        throw new UserError(`${label}: header nests deeper than ${MAX_HEADER_DEPTH} levels — the file is corrupt or not safetensors; ${REWRITE_FIX}`);
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+}
+
+/** Per-tensor and whole-file byte limits, so a lying header cannot make the reader allocate gigabytes. */
+function checkTensorSizes(entries: readonly SafetensorsEntry[], options: DecodeOptions, label: string): void {
+  let limit = options.maxTensorBytes ?? MAX_TENSOR_BYTES;
+  if (options.maxTensorBytes === undefined && options.expectedShapes && options.expectedShapes.size > 0) {
+    limit = 0;
+    for (const shape of options.expectedShapes.values()) limit = Math.max(limit, shape.reduce((a, b) => a * b, 1) * 8);
+    limit = Math.min(Math.max(limit, 1024 * 1024), MAX_TENSOR_BYTES * 4);
+  }
+  for (const e of entries) {
+    if (e.end - e.begin > limit) {
+      throw new UserError(
+        `${label}: tensor ${show(e.name)} with shape ${JSON.stringify(e.shape)} is ${e.end - e.begin} bytes, over the ${limit}-byte limit${options.expectedShapes ? ' for this config.json' : ''} — the file does not belong to this model or is corrupt; ${REWRITE_FIX}`,
+      );
+    }
+  }
+}
+
+/** NaN or ±Inf weights: a diverged run or a corrupt file; loading it would only give null scores. */
+function checkFinite(e: SafetensorsEntry, data: Float32Array, label: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) {
+      throw new UserError(
+        `${label}: tensor ${show(e.name)} holds ${v} at index ${i} — the checkpoint is diverged or corrupt; use an earlier checkpoint or ${REWRITE_FIX}`,
       );
     }
   }

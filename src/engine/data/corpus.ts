@@ -12,6 +12,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import fg from 'fast-glob';
 import { UserError } from '../errors';
+import { readRegularFile } from './regular-file';
 
 export interface CorpusFile {
   /** Absolute path. */
@@ -33,7 +34,18 @@ export interface DiscoverOptions {
    * taken whatever their extension (binaries are still dropped with a warning).
    */
   extensions?: readonly string[];
+  /** At most this many files (default MAX_CORPUS_FILES). */
+  maxFiles?: number;
+  /** At most this many bytes in all (default MAX_CORPUS_BYTES). */
+  maxBytes?: number;
 }
+
+/**
+ * Bounds on what a corpus may name. Reading streams in constant memory, but the list of paths is held, and a glob
+ * over a system folder (or a tree with a link to itself) must end in a message, not a heap abort.
+ */
+export const MAX_CORPUS_FILES = 200_000;
+export const MAX_CORPUS_BYTES = 64 * 1024 ** 3;
 
 /** Prose and source-code extensions picked up when a folder is given. Data/markup formats
  *  (json, csv, xml, html, svg, lock files) are left out: they are mostly noise for a language
@@ -112,6 +124,8 @@ export async function discoverCorpus(
     throw new UserError('no corpus given — pass one or more files, folders or quoted globs such as "data/**/*.txt"');
   }
 
+  const maxFiles = options.maxFiles ?? MAX_CORPUS_FILES;
+  const maxBytes = options.maxBytes ?? MAX_CORPUS_BYTES;
   const candidates = new Set<string>();
   for (const spec of cleanSpecs) {
     const abs = path.resolve(cwd, spec);
@@ -119,15 +133,7 @@ export async function discoverCorpus(
     if (st === null) {
       if (fg.isDynamicPattern(toGlobPattern(spec))) {
         const pattern = toGlobPattern(spec);
-        const matches = await fg(pattern, {
-          cwd,
-          dot: false,
-          onlyFiles: true,
-          absolute: true,
-          unique: true,
-          suppressErrors: true,
-          ignore: pattern.includes('node_modules') ? IGNORE_ALWAYS : IGNORE_IN_FOLDERS,
-        });
+        const matches = await globFiles(pattern, cwd, pattern.includes('node_modules') ? IGNORE_ALWAYS : IGNORE_IN_FOLDERS, spec, maxFiles - candidates.size, maxFiles);
         if (matches.length === 0) warnings.push({ file: spec, message: 'glob matched no files' });
         for (const m of matches) candidates.add(path.resolve(m));
         continue;
@@ -138,14 +144,7 @@ export async function discoverCorpus(
       );
     }
     if (st.isDirectory()) {
-      const matches = await fg('**/*', {
-        cwd: abs,
-        dot: false,
-        onlyFiles: true,
-        absolute: true,
-        suppressErrors: true,
-        ignore: IGNORE_IN_FOLDERS,
-      });
+      const matches = await globFiles('**/*', abs, IGNORE_IN_FOLDERS, spec, maxFiles - candidates.size, maxFiles);
       let taken = 0;
       for (const m of matches) {
         if (isTextName(m, exts)) {
@@ -170,7 +169,7 @@ export async function discoverCorpus(
 
   // Sniff every candidate; symlinks (and symlink loops) must not repeat a file: per real path keep
   // the real path itself if it was matched, else the shortest matched path.
-  const chosen = new Map<string, { path: string; kind: 'binary' | 'text'; bytes: number }>();
+  const chosen = new Map<string, { path: string; kind: 'binary' | 'text' | 'special'; bytes: number }>();
   const BATCH = 32;
   for (let i = 0; i < sorted.length; i += BATCH) {
     const batch = sorted.slice(i, i + BATCH);
@@ -188,13 +187,22 @@ export async function discoverCorpus(
   }
   const files: CorpusFile[] = [];
   let binaries = 0;
+  let total = 0;
   for (const c of [...chosen.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     if (c.kind === 'binary') {
       binaries++;
       warnings.push({ file: c.path, message: 'skipped: looks binary (NUL byte in the first 8 KB)' });
+    } else if (c.kind === 'special') {
+      warnings.push({ file: c.path, message: 'skipped: not a regular file (a pipe, device or socket)' });
     } else {
       files.push({ path: c.path, bytes: c.bytes });
+      total += c.bytes;
     }
+  }
+  if (total > maxBytes) {
+    throw new UserError(
+      `corpus ${quoteSpecs(cleanSpecs)} holds ${(total / 1024 ** 3).toFixed(1)} GB, over the ${(maxBytes / 1024 ** 3).toFixed(0)} GB limit — narrow the paths or globs to the text you mean`,
+    );
   }
   if (files.length === 0) {
     throw new UserError(
@@ -204,12 +212,43 @@ export async function discoverCorpus(
   return { files, warnings };
 }
 
-async function sniffFile(p: string): Promise<{ kind: 'binary' | 'text'; bytes: number; realPath: string }> {
+/**
+ * Files a glob matches, without following symbolic links to folders (a link to an ancestor, as X11's
+ * `bin/X11 -> .`, would repeat the tree forever); links to files are kept. More than `room` files is an error.
+ */
+async function globFiles(pattern: string, cwd: string, ignore: string[], spec: string, room: number, limit: number): Promise<string[]> {
+  const out: string[] = [];
+  const stream = fg.stream(pattern, {
+    cwd, dot: false, onlyFiles: false, absolute: true, unique: true, suppressErrors: true, ignore,
+    followSymbolicLinks: false, objectMode: true,
+  });
+  for await (const item of stream) {
+    const entry = item as unknown as { path: string; dirent: fs.Dirent };
+    if (entry.dirent.isSymbolicLink()) {
+      const st = await fsp.stat(entry.path).catch(() => null);
+      if (!st || st.isDirectory()) continue;
+    } else if (entry.dirent.isDirectory()) continue;
+    out.push(entry.path);
+    if (out.length > room) {
+      (stream as unknown as { destroy(): void }).destroy();
+      throw new UserError(
+        `corpus ${JSON.stringify(spec)} matches more than ${limit} files — narrow the glob or folder (e.g. "docs/**/*.md"), or split the corpus`,
+      );
+    }
+  }
+  return out;
+}
+
+const OPEN_NONBLOCK = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
+async function sniffFile(p: string): Promise<{ kind: 'binary' | 'text' | 'special'; bytes: number; realPath: string }> {
   let handle: fsp.FileHandle | undefined;
   try {
     const realPath = await fsp.realpath(p);
-    handle = await fsp.open(p, 'r');
+    // Without blocking: opening a FIFO for reading would wait for a writer. Only regular files are read.
+    handle = await fsp.open(p, OPEN_NONBLOCK);
     const st = await handle.stat();
+    if (!st.isFile()) return { kind: 'special', bytes: 0, realPath };
     const buf = Buffer.alloc(Math.min(SNIFF_BYTES, st.size));
     let filled = 0;
     while (filled < buf.length) {
@@ -295,9 +334,7 @@ function utf8Error(file: string, offset: number): UserError {
  * binary, valid UTF-8 (the error names the first bad byte).
  */
 export async function readTextFile(file: string): Promise<string> {
-  const bytes = await fsp.readFile(file).catch((e: NodeJS.ErrnoException) => {
-    throw new UserError(`${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message} — pass a readable text file`);
-  });
+  const bytes = await readRegularFile(file, { fix: 'pass a readable text file' });
   if (bytes.subarray(0, SNIFF_BYTES).includes(0)) throw new UserError(`${file} looks binary (a NUL byte in the first 8 KB) — pass a text file`);
   const v = new Utf8Validator();
   const bad = v.push(bytes);
@@ -373,6 +410,7 @@ function cutPoint(s: string, max: number): number {
 /** Streams a file as batches of lines (one batch per read chunk). */
 async function* readLineBatches(
   file: string,
+  maxBytes: number,
   maxLineChars: number,
   chunkBytes: number,
   onLongLine: () => void,
@@ -424,7 +462,10 @@ async function* readLineBatches(
 
   let stream: fs.ReadStream | undefined;
   try {
-    stream = fs.createReadStream(file, { highWaterMark: chunkBytes });
+    // Only the bytes the file held when the corpus was discovered: a file that keeps growing (a log being
+    // written, a /proc file) must not make one pass endless.
+    if (maxBytes <= 0) return;
+    stream = fs.createReadStream(file, { highWaterMark: chunkBytes, end: maxBytes - 1 });
     for await (const chunk of stream) {
       let text: string;
       try {
@@ -493,7 +534,7 @@ export async function* readDocuments(
     let chars = 0;
     let full = false; // current part reached its limit; emit it once we know whether more follows
 
-    for await (const batch of readLineBatches(f.path, maxLineChars, chunkBytes, onLongLine)) {
+    for await (const batch of readLineBatches(f.path, f.bytes, maxLineChars, chunkBytes, onLongLine)) {
       for (const line of batch) {
         if (isBlank(line)) {
           if (blankEndsDocument && lines.length > 0) {

@@ -1,5 +1,6 @@
 import { UserError } from '../errors';
 import { glueDefaults } from './glue';
+import { checkOptimizerNumbers, checkTokensPerStep } from '../pretrain/options';
 
 export type TaskKind = 'classification' | 'regression';
 export type SelectionMetric = 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
@@ -108,6 +109,10 @@ function validate(o: FinetuneOptions): void {
     if (!Number.isInteger(v) || v <= 0) throw new UserError(`--${flag} must be a positive integer, got ${v}`);
   }
   if (o.seqLength < 8 || o.seqLength > 512) throw new UserError(`--seq ${o.seqLength} must be between 8 and 512`);
+  if (o.epochs > 1000) throw new UserError(`--epochs ${o.epochs} is over 1000 — fine-tuning takes 2–10 epochs`);
+  checkTokensPerStep(o.batchSize, o.seqLength);
+  checkOptimizerNumbers(o);
+  if (!(o.warmupFraction >= 0 && o.warmupFraction < 1)) throw new UserError(`warmup fraction ${o.warmupFraction} must be in [0, 1)`);
   if (!(o.learningRate > 0 && o.learningRate < 1)) throw new UserError(`--lr ${o.learningRate} must be in (0, 1)`);
   if (!(o.layerDecay > 0 && o.layerDecay <= 1)) throw new UserError(`--layer-decay ${o.layerDecay} must be in (0, 1] (1 = no decay)`);
   if (o.head !== 'hf' && o.head !== 'dense') throw new UserError(`--head ${String(o.head)} — use hf (Hugging Face's, the default) or dense (google-research/electra's)`);

@@ -1,6 +1,6 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError } from '../errors';
+import { readRegularFile } from '../data/regular-file';
 import type { TaskKind } from './options';
 
 /** One labelled example as read from a task file; `line` (1-based) is for error messages. */
@@ -32,13 +32,8 @@ const LABEL_GUESSES = ['label', 'score', 'gold_label', 'labels'];
 
 /** Reads a GLUE-style TSV (header row, tab-separated, no quoting — as google-research/electra reads GLUE) or JSONL. */
 export async function readTaskFile(file: string, choice: ColumnChoice, role: 'train' | 'dev'): Promise<TaskFile> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (e as Error).message} — pass the --${role} TSV or JSONL file`);
-  }
+  // A regular file only, size-capped: a FIFO or a device named as --dev would hang or never end.
+  let text = (await readRegularFile(file, { fix: `pass the --${role} TSV or JSONL file` })).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const isJsonl = /\.jsonl?$/i.test(file) || text.trimStart().startsWith('{');
   const parsed = isJsonl ? readJsonl(file, text, choice) : readTsv(file, text, choice);

@@ -107,12 +107,15 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
   let best: { epoch: number; metrics: TaskMetrics } | undefined;
   let last: { epoch: number; metrics: TaskMetrics } | undefined;
   let stopped = false;
+  let diverged: string | undefined;
   const started = performance.now();
   try {
     for (let epoch = 1; epoch <= o.epochs && !stopped; epoch++) {
       const order = rng.fork(`epoch:${epoch}`).shuffle(Array.from({ length: train.examples.length }, (_, i) => i));
       let lossSum = 0, lossCount = 0;
       for (let start = 0; start < order.length; start += o.batchSize) {
+        // A step is synchronous tfjs work: let SIGINT/SIGTERM handlers (and the engine's Stop) run between steps.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (signal?.aborted) {
           stopped = true;
           break;
@@ -127,7 +130,8 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
         value.dispose();
         if (!Number.isFinite(loss)) {
           tf.dispose(Object.values(grads));
-          throw new UserError(`the loss became ${loss} at step ${step} — lower the learning rate (--lr ${o.learningRate / 3})`);
+          diverged = `the loss became ${loss} at step ${step} — lower the learning rate (--lr ${o.learningRate / 3})`;
+          break;
         }
         const named = new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k)!, g]));
         optimizer.apply(named, learningRateAt(step - 1, o.learningRate, warmup, totalSteps));
@@ -135,6 +139,8 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
         lossCount += 1;
         onEvent({ kind: 'step', step, totalSteps, loss });
       }
+      // Diverged weights are not evaluated or saved: the best epoch before them stays the output.
+      if (diverged) break;
       // A stop mid-epoch still evaluates: the model so far is kept if it is the best one.
       if (lossCount === 0 && best) break;
       const { metrics } = evaluateSplit(model, devSplit.sequences, devTargets, o.kind, padId);
@@ -152,6 +158,8 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
     optimizer.dispose();
     model.dispose();
   }
+  if (diverged && !best) throw new UserError(`${diverged}; no epoch finished, nothing was written`);
+  if (diverged) stopped = true;
   const results: FinetuneResults = {
     task: o.taskName, kind: o.kind, metrics: best!.metrics, best_epoch: best!.epoch,
     last_epoch: last!.epoch, last_metrics: last!.metrics, saved_model: 'best_dev_epoch', epochs: o.epochs,
@@ -160,6 +168,9 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
   };
   await fs.mkdir(path.dirname(resultsFile), { recursive: true });
   await writeFileAtomic(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  if (diverged) {
+    throw new UserError(`${diverged}; the best epoch before it (${best!.epoch}) is kept in ${outDir}, results in ${resultsFile}`);
+  }
   onEvent({ kind: 'done', step, checkpoint: outDir, stopped, results: resultsFile });
   return { ...results, results: resultsFile };
 }

@@ -92,6 +92,18 @@ export function generatorConfig(disc: ElectraConfig, widthFraction: number, dept
   };
 }
 
+/**
+ * Bounds on config.json sizes, checked before anything is allocated (a hand-edited num_hidden_layers: 1e6 would
+ * otherwise take gigabytes and minutes before failing). Each is several times the largest ELECTRA (large: 24
+ * layers, hidden 1024, 335M parameters).
+ */
+const CONFIG_LIMITS = {
+  vocab_size: 1_000_000, embedding_size: 8192, hidden_size: 8192, num_hidden_layers: 128, num_attention_heads: 256,
+  intermediate_size: 32768, max_position_embeddings: 16384, type_vocab_size: 1024,
+} as const;
+/** Weights, gradients and two Adam moments must fit the wasm backend's 4 GB heap. */
+const MAX_PARAMETERS = 1e9;
+
 /** Rejects a config.json whose numbers cannot describe a model (hand-edited or foreign files). */
 export function validateConfig(config: ElectraConfig, file: string): void {
   const positive: (keyof ElectraConfig)[] = ['vocab_size', 'embedding_size', 'hidden_size', 'num_hidden_layers',
@@ -101,6 +113,16 @@ export function validateConfig(config: ElectraConfig, file: string): void {
     if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
       throw new UserError(`${file}: "${key}" must be a positive integer, found ${JSON.stringify(value)} — fix or regenerate config.json`);
     }
+  }
+  for (const key of positive) {
+    const limit = CONFIG_LIMITS[key as keyof typeof CONFIG_LIMITS];
+    if (limit !== undefined && (config[key] as number) > limit) {
+      throw new UserError(`${file}: "${key}" ${config[key]} is over the limit of ${limit} — this is not a model the engine can hold; fix or regenerate config.json`);
+    }
+  }
+  const params = parameterCount(config, 'generator');
+  if (params > MAX_PARAMETERS) {
+    throw new UserError(`${file}: describes ${(params / 1e9).toFixed(1)} billion parameters, over the ${MAX_PARAMETERS / 1e9} billion the engine can hold (a 4 GB heap) — fix or regenerate config.json`);
   }
   if (config.hidden_size % config.num_attention_heads !== 0) {
     throw new UserError(`${file}: hidden_size ${config.hidden_size} is not a multiple of num_attention_heads ${config.num_attention_heads}`);

@@ -112,6 +112,14 @@ function validate(o: PretrainOptions): void {
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UserError(`--${flagName(key)} must be a positive integer, got ${String(v)}`);
   }
   if (o.seqLength < 8 || o.seqLength > 512) throw new UserError(`--seq ${o.seqLength} must be between 8 and 512 (max_position_embeddings)`);
+  checkTokensPerStep(o.batchSize, o.seqLength);
+  if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw new UserError(`--warmup ${o.warmupSteps} must be a non-negative integer`);
+  checkOptimizerNumbers(o);
+  if (!(o.genWidth > 0 && o.genWidth <= 1)) throw new UserError(`--gen-width ${o.genWidth} must be in (0, 1]`);
+  if (!(o.genDepth > 0 && o.genDepth <= 1)) throw new UserError(`--gen-depth ${o.genDepth} must be in (0, 1]`);
+  if (!(o.temperature > 0 && Number.isFinite(o.temperature))) throw new UserError(`temperature ${o.temperature} must be a positive number`);
+  if (!(o.generatorWeight >= 0 && o.discriminatorWeight >= 0)) throw new UserError('generator and discriminator loss weights must be non-negative numbers');
+  if (!Number.isInteger(o.tokenizerChars) || o.tokenizerChars <= 0) throw new UserError(`tokenizerChars ${o.tokenizerChars} must be a positive integer`);
   if (o.vocabSize < 100) throw new UserError(`--vocab-size ${o.vocabSize} is too small — use at least 100`);
   if (!OBJECTIVE_NAMES.includes(o.objective)) throw new UserError(`unknown objective "${o.objective}" — use one of ${OBJECTIVE_NAMES.join(', ')}`);
   if (!['tied', 'none', 'gdes'].includes(o.embeddingSharing)) throw new UserError(`unknown --embedding-sharing "${o.embeddingSharing}" — use tied, none or gdes`);
@@ -124,6 +132,26 @@ function validate(o: PretrainOptions): void {
   if (o.corpus.length === 0) throw new UserError('no corpus given — pass --corpus <file|folder|glob>');
   // The generator's shape is refused before the run folder or the vocabulary exists.
   if (OBJECTIVES[o.objective].usesGenerator) generatorConfig(presetConfig(o.preset, o.vocabSize), o.genWidth, o.genDepth);
+}
+
+/**
+ * Tokens one step may hold. Activations grow with batch × sequence (and the attention scores with the sequence's
+ * square): ELECTRA-Small's paper setting is 128 × 128 = 16,384; 4× that still fits the wasm backend's 4 GB heap for
+ * the presets, while `--batch 100000` would spend minutes gathering examples and gigabytes before its first step.
+ */
+export const MAX_TOKENS_PER_STEP = 65_536;
+
+export function checkTokensPerStep(batch: number, seq: number): void {
+  if (batch * seq > MAX_TOKENS_PER_STEP) {
+    throw new UserError(`--batch ${batch} × --seq ${seq} = ${batch * seq} tokens per step is over the ${MAX_TOKENS_PER_STEP} that fit in memory — lower --batch or --seq (ELECTRA-Small trains at 128 × 128)`);
+  }
+}
+
+/** Adam's ε, the gradient clip, weight decay: values outside these ranges give NaN or silently no training. */
+export function checkOptimizerNumbers(o: { adamEpsilon: number; clipNorm: number; weightDecay: number }): void {
+  if (!(o.adamEpsilon > 0 && o.adamEpsilon < 1)) throw new UserError(`--adam-epsilon ${o.adamEpsilon} must be in (0, 1) — 0 divides by zero and writes NaN weights; google uses 1e-6`);
+  if (!(o.clipNorm > 0 && Number.isFinite(o.clipNorm))) throw new UserError(`--clip-norm ${o.clipNorm} must be a positive number (1.0 in google-research/electra)`);
+  if (!(o.weightDecay >= 0 && o.weightDecay < 1)) throw new UserError(`weight decay ${o.weightDecay} must be in [0, 1)`);
 }
 
 export function flagName(key: string): string {

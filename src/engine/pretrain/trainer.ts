@@ -15,7 +15,7 @@ import { listCheckpoints, pruneCheckpoints, checkpointDirName } from '../checkpo
 import { holdRunLock } from '../checkpoint/run-lock';
 import { removeStaleTemps, writeFileAtomic } from '../checkpoint/atomic';
 import { readSafetensors } from '../checkpoint/safetensors';
-import { loadCheckpoint, saveModelCheckpoint } from '../checkpoint/model-io';
+import { loadCheckpoint, NonFiniteWeightsError, saveModelCheckpoint } from '../checkpoint/model-io';
 import { padBatch } from './batch';
 import { maskBatch, maxPredictionsFor, type MaskingOptions } from './masking';
 import { OBJECTIVES } from './objectives';
@@ -92,17 +92,29 @@ async function trainRun(
 ): Promise<{ checkpoint: string; step: number; stopped: boolean }> {
   const runDir = path.resolve(given.out);
   const checkpointsDir = path.join(runDir, 'checkpoints');
-  const options = given.resume ? await resumeOptions(runDir, given) : await freshRun(runDir, given);
+  const options = given.resume ? await resumeOptions(runDir, given) : await freshOptions(runDir, given);
 
+  // The corpus is checked before anything is written, so a mistyped or binary corpus leaves the folder as it was.
   const corpus = await discoverCorpus(options.corpus);
   for (const w of corpus.warnings) onEvent({ kind: 'warning', message: `${w.file}: ${w.message}` });
   onEvent({ kind: 'info', message: `corpus: ${corpus.files.length} files, ${formatBytes(corpus.files.reduce((s, f) => s + f.bytes, 0))}` });
+  const latest = given.resume ? (await listCheckpoints(checkpointsDir)).pop() : undefined;
+  if (!given.resume) {
+    await fs.mkdir(runDir, { recursive: true });
+    await writeFileAtomic(path.join(runDir, RUN_FILE), JSON.stringify(options, null, 2) + '\n');
+  }
+  // Lines logged after the step we start from (all of them without a checkpoint) were never kept in a model:
+  // a run killed before its first checkpoint replays from step 0 and must not log those steps twice.
+  const startStep = latest?.step ?? 0;
+  await truncateLog(path.join(runDir, METRICS_FILE), startStep);
+  await truncateLog(path.join(runDir, SAMPLES_FILE), startStep);
 
-  // Tokenizer: trained once per run, kept as the run's vocab.txt.
+  // Tokenizer: trained once per run, kept as the run's vocab.txt (a run killed while training it trains it again).
   const vocabPath = path.join(runDir, 'vocab.txt');
   let tokenizer: WordPieceTokenizer;
-  if (given.resume) tokenizer = WordPieceTokenizer.fromVocabFile(vocabPath, { lowercase: options.lowercase, stripAccents: options.lowercase });
-  else {
+  if (given.resume && await exists(vocabPath)) {
+    tokenizer = WordPieceTokenizer.fromVocabFile(vocabPath, { lowercase: options.lowercase, stripAccents: options.lowercase });
+  } else {
     onEvent({ kind: 'info', message: `training a ${options.vocabSize}-token WordPiece vocabulary` });
     tokenizer = await trainWordPiece(readTextChunks(corpus.files, options.tokenizerChars), {
       vocabSize: options.vocabSize, lowercase: options.lowercase, stripAccents: options.lowercase,
@@ -125,18 +137,15 @@ async function trainRun(
   let state: TrainerState = { step: 0, examples_seen: 0, tokens_seen: 0, flops: 0, elapsed_s: 0, seed: options.seed, seq_length: options.seqLength, held_out_fraction: options.heldOutFraction, documents: options.documents };
   let optimizerState: Map<string, { shape: number[]; data: Float32Array }> | undefined;
   let optimizerFile = '';
-  const latest = given.resume ? (await listCheckpoints(checkpointsDir)).pop() : undefined;
   if (latest) {
     const loaded = await loadCheckpoint(latest.dir);
     model = loaded.model;
     state = { ...state, ...(loaded.trainerState as Partial<TrainerState>) };
     if (loaded.optimizerPath) {
       optimizerFile = loaded.optimizerPath;
-      optimizerState = (await readSafetensors(loaded.optimizerPath)).tensors;
+      optimizerState = (await readSafetensors(loaded.optimizerPath, { requireFinite: true })).tensors;
     }
     onEvent({ kind: 'info', message: `resuming from ${latest.dir} (step ${state.step})` });
-    await truncateLog(path.join(runDir, METRICS_FILE), state.step);
-    await truncateLog(path.join(runDir, SAMPLES_FILE), state.step);
   } else {
     if (given.resume) onEvent({ kind: 'info', message: 'no complete checkpoint yet: starting the run from step 0' });
     model = ElectraModel.initialise(spec, options.seed);
@@ -182,6 +191,7 @@ async function trainRun(
   let lastCheckpointStep = latest ? state.step : -1;
   let stopped = false;
   let epoch = 0;
+  let firstLoss: number | undefined;
   const runStart = performance.now() - state.elapsed_s * 1000;
   try {
     while (state.step < options.steps) {
@@ -204,9 +214,9 @@ async function trainRun(
         variableNames,
         applyGradients: (grads) => optimizer.apply(grads, lr),
       });
-      if (!Number.isFinite(out.loss)) {
-        throw new UserError(`the loss became ${out.loss} at step ${step} — lower the learning rate (--lr) or resume from the last checkpoint${lastCheckpoint ? ` (${lastCheckpoint})` : ''}`);
-      }
+      firstLoss ??= out.loss;
+      const why = divergence(out.loss, out.gradNorm, firstLoss);
+      if (why) throw divergedError(`${why} at step ${step}`, lastCheckpoint);
       const tokens = batch.attentionMask.reduce((s, v) => s + v, 0);
       state = {
         ...state, step, examples_seen: state.examples_seen + examples.length, tokens_seen: state.tokens_seen + tokens,
@@ -241,6 +251,9 @@ async function trainRun(
       }
     }
     if (stopped && lastCheckpointStep !== state.step) lastCheckpoint = await saveCheckpointAt(state.step);
+  } catch (e) {
+    if (e instanceof NonFiniteWeightsError) throw divergedError(`the weights became NaN or Inf (${e.tensor}) at step ${state.step}`, lastCheckpoint);
+    throw e;
   } finally {
     await stream.return(undefined);
     optimizer.dispose();
@@ -250,14 +263,16 @@ async function trainRun(
   return { checkpoint: lastCheckpoint, step: state.step, stopped };
 }
 
-async function freshRun(runDir: string, given: Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus' | 'out'>): Promise<PretrainOptions> {
+/**
+ * A new run's options. A folder that already holds a run with a checkpoint is refused (--resume continues it); one
+ * whose start failed before any checkpoint (bad corpus, killed while training the tokenizer) is started over.
+ */
+async function freshOptions(runDir: string, given: Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus' | 'out'>): Promise<PretrainOptions> {
   const options = resolveOptions({ ...given, corpus: given.corpus.map((c) => path.resolve(c)), out: runDir });
   const runFile = path.join(runDir, RUN_FILE);
-  if (await exists(runFile)) {
-    throw new UserError(`${runFile} already exists — pass --resume to continue that run, or choose another --out`);
+  if (await exists(runFile) && (await listCheckpoints(path.join(runDir, 'checkpoints'))).length > 0) {
+    throw new UserError(`${runFile} already exists with checkpoints — pass --resume to continue that run, or choose another --out`);
   }
-  await fs.mkdir(runDir, { recursive: true });
-  await writeFileAtomic(runFile, JSON.stringify(options, null, 2) + '\n');
   return options;
 }
 
@@ -280,6 +295,25 @@ async function resumeOptions(runDir: string, given: Partial<PretrainOptions>): P
   });
   if (options.steps !== recorded.steps) await writeFileAtomic(runFile, JSON.stringify(options, null, 2) + '\n');
   return options;
+}
+
+/**
+ * A loss this many times the run's first one is divergence, not noise: ELECTRA's losses fall from the start (a
+ * spike during warm-up stays within 2×), while a learning rate of 0.99 ran the loss up to 7e7.
+ */
+const EXPLODING_LOSS_FACTOR = 20;
+
+function divergence(loss: number, gradNorm: number | undefined, firstLoss: number): string | undefined {
+  if (!Number.isFinite(loss)) return `the loss became ${loss}`;
+  if (gradNorm !== undefined && !Number.isFinite(gradNorm)) return `the gradient norm became ${gradNorm}`;
+  if (loss > EXPLODING_LOSS_FACTOR * Math.max(firstLoss, 1e-3)) return `the loss exploded to ${loss.toPrecision(3)} (${firstLoss.toPrecision(3)} at the start)`;
+  return undefined;
+}
+
+/** The run stops; the user is pointed to the newest checkpoint, which was written only if its weights were finite. */
+function divergedError(what: string, lastCheckpoint: string): UserError {
+  const keep = lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}` : 'no checkpoint was written';
+  return new UserError(`training diverged: ${what} — ${keep}; start again with a lower --lr (or a smaller --clip-norm)`);
 }
 
 /** Drops log lines written after the checkpoint a run resumes from, so the logs match the model. */
