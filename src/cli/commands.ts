@@ -52,14 +52,10 @@ export async function startBackend(flags: Flags): Promise<BackendReport> {
   return report;
 }
 
-export async function pretrainCommand(flags: Flags, signal: AbortSignal): Promise<void> {
-  const usage = 'electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] ...';
-  const corpus = (flags.corpus as string[] | undefined) ?? [];
-  if (corpus.length === 0 && !flags.resume) throw new UserError(`missing --corpus — usage: ${usage}`);
-  const out = required(flags, 'out', usage);
-  await startBackend(flags);
-  const options: Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus' | 'out'> & { resume?: boolean } = {
-    corpus, out, resume: flags.resume === true,
+/** The run options given as flags (pretrain and export-job share them); absent flags stay undefined. */
+export function runOptionsFromFlags(flags: Flags, corpus: string[]): Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus'> {
+  return {
+    corpus,
     preset: str(flags, 'preset') as PretrainOptions['preset'] | undefined,
     steps: int(flags, 'steps'), batchSize: int(flags, 'batch'), seqLength: int(flags, 'seq'), vocabSize: int(flags, 'vocab-size'),
     objective: str(flags, 'objective') as PretrainOptions['objective'] | undefined,
@@ -70,6 +66,15 @@ export async function pretrainCommand(flags: Flags, signal: AbortSignal): Promis
     documents: str(flags, 'documents') as PretrainOptions['documents'] | undefined,
     backend: str(flags, 'backend') as BackendRequest | undefined,
   };
+}
+
+export async function pretrainCommand(flags: Flags, signal: AbortSignal): Promise<void> {
+  const usage = 'electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] ...';
+  const corpus = (flags.corpus as string[] | undefined) ?? [];
+  if (corpus.length === 0 && !flags.resume) throw new UserError(`missing --corpus — usage: ${usage}`);
+  const out = required(flags, 'out', usage);
+  await startBackend(flags);
+  const options = { ...runOptionsFromFlags(flags, corpus), out, resume: flags.resume === true };
   // --progress-json: one JSON event per line on stdout, for the engine server that runs this as a child.
   const onEvent = flags['progress-json'] ? (e: TrainerEvent) => process.stdout.write(JSON.stringify(e) + '\n') : progressPrinter();
   await pretrain(options, onEvent, signal);
