@@ -55,6 +55,7 @@ def parse_args(argv, run):
     p.add_argument("--threads", type=int, default=0, help="CPU threads per process (default: cores / local processes)")
     p.add_argument("--amp", choices=["auto", "off"], default="auto", help="mixed precision on GPU (bf16, else fp16)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--check-ranks", action="store_true", help="at the end, fail unless every process holds the same weights")
     a = p.parse_args(argv)
     for key in ("steps", "batch", "save_every", "log_every", "keep"):
         if getattr(a, key) <= 0:
@@ -238,7 +239,22 @@ def main(job_dir, argv):
             last_saved = step
     if last_saved != state["step"] and state["step"] > 0:
         save(state["step"])
+    if a.check_ranks:
+        check_ranks(world, pair)
     world.close()
+
+
+def check_ranks(world, pair):
+    """Every process's parameters against rank 0's, exactly (DDP keeps them equal or it is broken)."""
+    mine = torch.cat([p.detach().reshape(-1).double() for p in pair.parameters()])
+    theirs = mine.clone()
+    if world.size > 1:
+        dist.broadcast(theirs, 0)
+    differ = world.all_reduce(torch.tensor([float((mine != theirs).sum())], device=mine.device))
+    if float(differ) > 0:
+        sys.exit(f"train.py: the processes' models differ in {int(differ)} values")
+    if world.rank == 0:
+        print(f"train.py: all {world.size} processes hold identical weights ({mine.numel()} values)", flush=True)
 
 
 class _nothing:
