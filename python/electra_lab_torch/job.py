@@ -113,6 +113,10 @@ def main(job_dir, argv):
     if existing and not a.resume:
         sys.exit(f"train.py: {out} already has checkpoints — pass --resume to continue that run, or choose another --out")
     start_dir = existing[-1][1] if existing else os.path.join(job_dir, job["init"])
+    run_vocab = os.path.join(out, "vocab.txt")
+    if os.path.exists(run_vocab) and open(run_vocab).read() != vocab_text:
+        sys.exit(f"train.py: {run_vocab} differs from this job's vocabulary — --out must be the run this job was "
+                 "exported from (or a new folder)")
     if is_main:
         os.makedirs(out, exist_ok=True)
         run_file = os.path.join(out, "run.json")
