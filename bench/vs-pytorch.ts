@@ -8,7 +8,7 @@
  *   3. peak RSS at batch 32 × 128, each side in a fresh child process so the figure is its own.
  *
  *   npm run build && node --import tsx bench/vs-pytorch.ts [--steps 2] [--rounds 3] [--backends native,wasm] [--no-rss]
- *     [--no-document] [--no-real-run] [--keep]
+ *     [--no-document] [--no-real-run] [--keep] [--check-only]   (--check-only: the loss check alone)
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -372,6 +372,7 @@ async function main() {
     console.log(`  RTD  engine ${check.engine.rtd.toFixed(6)}  PyTorch ${check.peer.rtd_loss.toFixed(6)}  |Δ| ${Math.abs(check.engine.rtd - check.peer.rtd_loss).toExponential(2)}  rel ${rel(check.engine.rtd, check.peer.rtd_loss).toExponential(2)}`);
     console.log(`  corruption rebuilt from the engine's samples matches: ids ${check.peer.corrupted_ids_match}, replaced labels ${check.peer.replaced_match}; generator argmax agreement ${(100 * check.peer.generator_argmax_agreement).toFixed(1)}%`);
 
+    if (flag('check-only')) return;
     for (const backend of backends) await runPass(backend, dir, passArgs, rows);
     if (!flag('no-real-run')) {
       console.log('\nreal run (the CLI, as a user runs it):');

@@ -6,6 +6,7 @@ import { demoCommand } from './cli/demo';
 import { finetuneCommand } from './cli/finetune';
 import { exportHfCommand, importHfCommand } from './cli/hf';
 import { doctorCommand } from './cli/doctor';
+import { exportJobCommand } from './cli/export-job';
 
 const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own text
 
@@ -23,6 +24,8 @@ const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own
                                                     GLUE-style TSV (header row) or JSONL; best dev epoch → --out
   electra-lab import-hf <hf-folder> --out <dir> [--generator <hf-generator-folder>]   Hugging Face → checkpoint
   electra-lab export-hf <checkpoint> <folder>      checkpoint → HF ElectraForPreTraining folder (+ generator/)
+  electra-lab export-job <runDir> --out <jobDir> | --corpus <path>... [pretrain options] --out <jobDir>
+                                                    the run as a PyTorch job (torchrun/DDP): train.py, data shards
   electra-lab doctor [--backend B] [--json]         which compute tier runs here, and why each better one does not
 
   --verbose prints stack traces; exit code 1 means a problem with the input (the message says what to fix).`;
@@ -80,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
       case 'import-hf': await importHfCommand(flags, positionals); break;
       case 'export-hf': await exportHfCommand(flags, positionals); break;
       case 'doctor': await doctorCommand(flags); break;
+      case 'export-job': await exportJobCommand(flags, positionals); break;
       default:
         process.stderr.write(`electra-lab: unknown command "${command}" — see electra-lab --help\n`);
         return 1;

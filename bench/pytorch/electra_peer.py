@@ -25,9 +25,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from electra_model import load_pair  # noqa: E402
-from electra_step import AdamW, mlm_loss, rtd_loss, train_step  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+# The model and recipe are the package the exported distributed job ships too (python/electra_lab_torch).
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+from electra_lab_torch.model import load_pair  # noqa: E402
+from electra_lab_torch.step import AdamW, mlm_loss, rtd_loss, train_step  # noqa: E402
 import peer_runtime  # noqa: E402
 
 
@@ -85,7 +88,7 @@ class Peer:
         self.vocab = raw["vocab_size"]
         named = list(self.generator.named_parameters()) + list(self.discriminator.named_parameters())
         self.optimizer = AdamW(named)
-        self.rng = np.random.default_rng(0)
+        self.steps = 0
 
     def train(self, batch, steps, warmup, length=128):
         self.generator.train(), self.discriminator.train()
@@ -93,7 +96,8 @@ class Peer:
         times = []
         for i in range(warmup + steps):
             start = time.perf_counter()
-            train_step(self.generator, self.discriminator, self.optimizer, ids, types, mask, self.rng)
+            self.steps += 1
+            train_step(self.generator, self.discriminator, self.optimizer, ids, types, mask, 0, self.steps)
             if i >= warmup:
                 times.append(time.perf_counter() - start)
         return {"tokens_per_s": batch * length / statistics.median(times), "step_s": times}

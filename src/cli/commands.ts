@@ -64,18 +64,14 @@ export async function startBackend(flags: Flags): Promise<BackendReport> {
  * `--corpus a b "c/**"`: parseArgs keeps only the first value after --corpus, the rest arrive as positionals;
  * every one is a corpus path (the commands that take --corpus have no other positional arguments).
  */
-function corpusPaths(flags: Flags, positionals: readonly string[]): string[] {
+export function corpusPaths(flags: Flags, positionals: readonly string[]): string[] {
   return [...((flags.corpus as string[] | undefined) ?? []), ...positionals];
 }
 
-export async function pretrainCommand(flags: Flags, signal: AbortSignal, positionals: readonly string[] = []): Promise<void> {
-  const usage = 'electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] ...';
-  const corpus = corpusPaths(flags, positionals);
-  if (corpus.length === 0 && !flags.resume) throw new UserError(`missing --corpus — usage: ${usage}`);
-  const out = required(flags, 'out', usage);
-  await startBackend(flags);
-  const options: Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus' | 'out'> & { resume?: boolean } = {
-    corpus, out, resume: flags.resume === true,
+/** The run options given as flags (pretrain and export-job share them); absent flags stay undefined. */
+export function runOptionsFromFlags(flags: Flags, corpus: string[]): Partial<PretrainOptions> & Pick<PretrainOptions, 'corpus'> {
+  return {
+    corpus,
     preset: str(flags, 'preset') as PretrainOptions['preset'] | undefined,
     steps: int(flags, 'steps'), batchSize: int(flags, 'batch'), seqLength: int(flags, 'seq'), vocabSize: int(flags, 'vocab-size'),
     objective: str(flags, 'objective') as PretrainOptions['objective'] | undefined,
@@ -87,6 +83,15 @@ export async function pretrainCommand(flags: Flags, signal: AbortSignal, positio
     masking: str(flags, 'masking') as PretrainOptions['masking'] | undefined,
     backend: str(flags, 'backend') as BackendRequest | undefined,
   };
+}
+
+export async function pretrainCommand(flags: Flags, signal: AbortSignal, positionals: readonly string[] = []): Promise<void> {
+  const usage = 'electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] ...';
+  const corpus = corpusPaths(flags, positionals);
+  if (corpus.length === 0 && !flags.resume) throw new UserError(`missing --corpus — usage: ${usage}`);
+  const out = required(flags, 'out', usage);
+  await startBackend(flags);
+  const options = { ...runOptionsFromFlags(flags, corpus), out, resume: flags.resume === true };
   // --progress-json: one JSON event per line on stdout, for the engine server that runs this as a child.
   const onEvent = flags['progress-json'] ? (e: TrainerEvent) => process.stdout.write(JSON.stringify(e) + '\n') : progressPrinter();
   await pretrain(options, onEvent, signal);

@@ -7,6 +7,7 @@ import { stopRun as stopEngineRun } from './run-progress';
 import type { PretrainParams } from '../protocol';
 import type { Panels } from './panels';
 import { listCheckpoints, listRunFolders } from './run-folders';
+import { exportRunAsJob } from './export-job';
 
 /** Each command is a small factory over the extension's parts (as rust-analyzer's commands.ts). */
 export interface CommandDeps {
@@ -103,6 +104,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
   'electraLab.resumeRunFromTree': resumeRunFromTree,
   'electraLab.startPretraining': startPretrainingCommand,
   'electraLab.resumeRun': resumeRun,
+  'electraLab.exportRunAsJob': () => (arg?: unknown) => exportRunAsJob(arg),
   'electraLab.stopRun': stopRun,
   'electraLab.toggleHeatmap': toggleHeatmap,
   'electraLab.chooseCheckpoint': chooseCheckpoint,

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from safetensors_io import read_safetensors
+from .safetensors_io import read_safetensors
 
 
 class Embeddings(nn.Module):
@@ -190,18 +190,29 @@ ELECTRA_KEYS = ["vocab_size", "embedding_size", "hidden_size", "num_hidden_layer
                 "max_position_embeddings", "type_vocab_size", "layer_norm_eps"]
 
 
-def load_pair(folder):
-    """(generator, discriminator, config.json) from an engine checkpoint folder; `tied` shares the tables."""
-    with open(os.path.join(folder, "config.json")) as f:
-        raw = json.load(f)
+def build_pair(raw, dropout=None):
+    """A fresh (generator, discriminator) from a checkpoint's config.json dict; `dropout` overrides both rates."""
     lab = raw.get("electra_lab", {})
     sharing = lab.get("embedding_sharing", "tied")
     if sharing not in ("tied", "none"):
-        raise SystemExit(f"embedding sharing {sharing!r} is not implemented in the peer")
+        raise SystemExit(f"embedding sharing {sharing!r} is not implemented in PyTorch (use tied or none)")
+    if lab.get("objective", "electra") not in ("electra", "electra-15"):
+        raise SystemExit(f"objective {lab.get('objective')!r} is not implemented in PyTorch (use electra)")
     disc_cfg = {k: raw[k] for k in ELECTRA_KEYS}
     gen_cfg = {k: lab["generator"][k] for k in ELECTRA_KEYS}
+    if dropout is not None:
+        for c in (disc_cfg, gen_cfg):
+            c["hidden_dropout_prob"] = c["attention_probs_dropout_prob"] = dropout
     generator = ElectraForMaskedLM(gen_cfg)
     discriminator = ElectraForPreTraining(disc_cfg, shared_tables(generator) if sharing == "tied" else None)
+    return generator, discriminator
+
+
+def load_pair(folder, dropout=None):
+    """(generator, discriminator, config.json) from an engine checkpoint folder; `tied` shares the tables."""
+    with open(os.path.join(folder, "config.json")) as f:
+        raw = json.load(f)
+    generator, discriminator = build_pair(raw, dropout)
     load_state(generator, read_safetensors(os.path.join(folder, "generator.safetensors")), "generator.safetensors")
     load_state(discriminator, read_safetensors(os.path.join(folder, "model.safetensors")), "model.safetensors")
     return generator, discriminator, raw
