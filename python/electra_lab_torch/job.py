@@ -177,10 +177,11 @@ def main(job_dir, argv):
         ids, types, attention, epoch = shards.rows(run["seed"], state["examples_seen"] + world.rank * local_batch, local_batch)
         first_row = world.rank * local_batch
         gens = [row_generator(run["seed"], step, first_row + r) for r in range(local_batch)]
-        masked, flat, labels, weights = mask_batch(ids, attention, gens, data["mask_id"], data["special_ids"], run["maskProb"])
+        masked, flat, labels, weights = mask_batch(ids, attention, gens, data["mask_id"], data["special_ids"], run["maskProb"],
+                                              rule=run.get("masking", "electra"), unk_id=data.get("unk_id"))
         P = flat.shape[0] // local_batch
         counts = world.all_reduce(torch.tensor([float(weights.sum()), float(attention.sum())], device=world.device))
-        lr = learning_rate_at(step, a.lr, warmup, a.steps)
+        lr = learning_rate_at(state["step"], a.lr, warmup, a.steps)
         mlm_total = rtd_total = 0.0
         for m0 in range(0, local_batch, micro):
             rows = slice(m0, m0 + micro)

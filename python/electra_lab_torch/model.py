@@ -21,12 +21,13 @@ class Embeddings(nn.Module):
     def __init__(self, c, shared=None):
         super().__init__()
         E = c["embedding_size"]
-        # `tied` sharing: the generator and the discriminator use the same three tables (one Parameter each).
+        # `tied` sharing: the generator and the discriminator use the same three tables (one Parameter each),
+        # and the same embedding LayerNorm when the checkpoint says tied_layer_norm (the reference's rule).
         if shared is None:
             shared = (nn.Embedding(c["vocab_size"], E), nn.Embedding(c["max_position_embeddings"], E),
                       nn.Embedding(c["type_vocab_size"], E))
-        self.word_embeddings, self.position_embeddings, self.token_type_embeddings = shared
-        self.LayerNorm = nn.LayerNorm(E, eps=c["layer_norm_eps"])
+        self.word_embeddings, self.position_embeddings, self.token_type_embeddings = shared[:3]
+        self.LayerNorm = shared[3] if len(shared) > 3 else nn.LayerNorm(E, eps=c["layer_norm_eps"])
         self.dropout = nn.Dropout(c["hidden_dropout_prob"])
 
     def forward(self, ids, types):
@@ -180,9 +181,9 @@ class ElectraForMaskedLM(nn.Module):
         return F.linear(h, self.electra.embeddings.word_embeddings.weight, self.generator_lm_head.bias)
 
 
-def shared_tables(generator):
+def shared_tables(generator, layer_norm):
     e = generator.electra.embeddings
-    return (e.word_embeddings, e.position_embeddings, e.token_type_embeddings)
+    return (e.word_embeddings, e.position_embeddings, e.token_type_embeddings) + ((e.LayerNorm,) if layer_norm else ())
 
 
 ELECTRA_KEYS = ["vocab_size", "embedding_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
@@ -204,7 +205,7 @@ def build_pair(raw, dropout=None):
         for c in (disc_cfg, gen_cfg):
             c["hidden_dropout_prob"] = c["attention_probs_dropout_prob"] = dropout
     generator = ElectraForMaskedLM(gen_cfg)
-    discriminator = ElectraForPreTraining(disc_cfg, shared_tables(generator) if sharing == "tied" else None)
+    discriminator = ElectraForPreTraining(disc_cfg, shared_tables(generator, lab.get("tied_layer_norm") is True) if sharing == "tied" else None)
     return generator, discriminator
 
 

@@ -8,6 +8,8 @@ has no bias correction and decoupled weight decay, after a global gradient-norm 
 Randomness is drawn per *global row* of a step (row_generator), so a row is masked and sampled the same
 whether it is trained by one process or by one of several, in one micro-batch or another.
 """
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -46,25 +48,40 @@ def max_predictions(length, mask_prob=0.15):
     return max(1, int((mask_prob + 0.005) * length))
 
 
-def mask_batch(ids, attention_mask, gens, mask_id, special_ids, mask_prob=0.15, mask_token_prob=0.85):
-    """The engine's dynamic masking (masking.ts): per row max(1, round(n * 0.15)) of the non-special real
-    tokens, capped at int((0.15 + 0.005) * L) slots; each chosen one is [MASK] with probability 0.85.
-    CPU tensors in, CPU tensors out; `gens` holds one generator per row."""
+def round_half_up(x):
+    """JavaScript's Math.round (the engine's): halves go up, where Python's round goes to even."""
+    return math.floor(x + 0.5)
+
+
+def mask_batch(ids, attention_mask, gens, mask_id, special_ids, mask_prob=0.15, mask_token_prob=0.85,
+               rule="electra", unk_id=None):
+    """The engine's dynamic masking (masking.ts). Rule `electra` (google-research/electra's): per row
+    max(1, min(P, round(0.15 * real tokens incl. [CLS]/[SEP]))) draws with replacement among the non-special
+    real tokens ([UNK] is one), every draw a prediction slot, a position [MASK] when any of its draws says so
+    (probability 0.85 each). Rule `distinct`: round(0.15 * candidates) distinct candidates, [UNK] excluded.
+    P = int((0.15 + 0.005) * L). CPU tensors in, CPU tensors out; `gens` holds one generator per row."""
     B, L = ids.shape
     P = max_predictions(L, mask_prob)
     masked = ids.clone()
     flat = torch.zeros(B * P, dtype=torch.long)
     labels = torch.zeros(B * P, dtype=torch.long)
     weights = torch.zeros(B * P)
-    special = torch.zeros(int(ids.max()) + 1, dtype=torch.bool)
-    special[[s for s in special_ids if s < special.numel()]] = True
+    special = torch.zeros(max(int(ids.max()), *special_ids) + 1, dtype=torch.bool)
+    special[list(special_ids)] = True
+    if rule == "electra" and unk_id is not None:
+        special[unk_id] = False
     for b in range(B):
-        candidates = torch.nonzero((attention_mask[b] > 0) & ~special[ids[b]]).flatten()
+        real = attention_mask[b] > 0
+        candidates = torch.nonzero(real & ~special[ids[b]]).flatten()
         n = candidates.numel()
-        count = min(P, n, max(1, round(n * mask_prob)))
-        if count == 0:
+        if n == 0:
             continue
-        chosen = torch.sort(candidates[torch.randperm(n, generator=gens[b])[:count]]).values
+        if rule == "electra":
+            count = max(1, min(P, round_half_up(int(real.sum()) * mask_prob)))
+            chosen = torch.sort(candidates[torch.randint(n, (count,), generator=gens[b])]).values
+        else:
+            count = min(P, n, max(1, round_half_up(n * mask_prob)))
+            chosen = torch.sort(candidates[torch.randperm(n, generator=gens[b])[:count]]).values
         flat[b * P:b * P + count] = b * L + chosen
         labels[b * P:b * P + count] = ids[b, chosen]
         weights[b * P:b * P + count] = 1
@@ -86,10 +103,17 @@ def gumbel_sample(logits, gens=None, temperature=1.0):
 
 
 def corrupt(masked_ids, flat, labels, weights, samples):
-    """The masked input with the samples written in, and 1 where a sample differs from the original."""
+    """The masked input with the samples written in, and 1 where a sample differs from the original. A position
+    drawn twice takes its first slot's sample, as the engine's corruptWithSamples."""
     corrupted = masked_ids.reshape(-1).clone()
     replaced = torch.zeros(corrupted.shape[0], device=masked_ids.device)
     used = weights > 0
+    seen = set()
+    for s, (position, live) in enumerate(zip(flat.tolist(), used.tolist())):
+        if live and position in seen:
+            used[s] = False
+        elif live:
+            seen.add(position)
     corrupted[flat[used]] = samples[used]
     replaced[flat[used]] = (samples[used] != labels[used]).float()
     return corrupted.view_as(masked_ids), replaced.view_as(masked_ids)
@@ -176,10 +200,11 @@ class AdamW:
                 dest.copy_(saved.view_as(dest))
 
 
-def learning_rate_at(step, peak, warmup, total):
-    """Linear warmup to the peak, then linear decay to 0 at the last step (the engine's learningRateAt)."""
-    decayed = peak * max(0.0, 1 - step / max(1, total))
-    return decayed * min(1.0, step / warmup) if warmup > 0 else decayed
+def learning_rate_at(global_step, peak, warmup, total):
+    """google-research/electra's schedule, as the engine's learningRateAt: linear decay of the peak to 0 over
+    `total`, times min(1, global_step / warmup); global_step counts the updates already applied (the first has 0)."""
+    decayed = peak * max(0.0, 1 - min(global_step, total) / max(1, total))
+    return decayed * min(1.0, global_step / warmup) if warmup > 0 else decayed
 
 
 def train_step(generator, discriminator, optimizer, ids, types, attention_mask, seed, step,

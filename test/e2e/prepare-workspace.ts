@@ -5,7 +5,8 @@ import * as path from 'node:path';
 /**
  * The workspace the integration suite opens: documents (short, long, 10,000 lines), a checkpoint pretrained by the CLI on real text
  * (the installed packages' READMEs), the CLI's `heatmap --json` of the document to compare against, and a small
- * fine-tuning task.
+ * fine-tuning task, and a run trained by the exported PyTorch job under torchrun (2 processes; python3-torch from apt,
+ * which native/install-build-deps.sh installs).
  */
 export function prepareWorkspace(root: string, dir: string): void {
   const cli = path.join(root, 'dist', 'cli.js');
@@ -19,6 +20,7 @@ export function prepareWorkspace(root: string, dir: string): void {
   execFileSync(process.execPath, [cli, 'pretrain', '--corpus', corpus, '--out', run, '--preset', 'tiny', '--steps', '40', '--batch', '8',
     '--seq', '64', '--vocab-size', '1500', '--save-every', '40', '--log-every', '20'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const checkpoint = path.join(run, 'checkpoints', 'step-40');
+  trainExportedJob(cli, corpus, dir);
   const doc = path.join(dir, 'doc.md');
   fs.writeFileSync(doc, [
     '# Replaced token detection',
@@ -43,6 +45,21 @@ export function prepareWorkspace(root: string, dir: string): void {
     'electraLab.heatmap.checkpoint': checkpoint,
     'electraLab.heatmap.debounceMs': 100,
   }, null, 2));
+}
+
+/** `export-job` of a tiny run spec, trained 4 steps by torchrun into the workspace's runs folder as `torch-job`. */
+function trainExportedJob(cli: string, corpus: string, dir: string): void {
+  const job = path.join(dir, '..', 'torch-job-export');
+  execFileSync(process.execPath, [cli, 'export-job', '--corpus', corpus, '--preset', 'tiny', '--steps', '4', '--batch', '4', '--seq', '32',
+    '--vocab-size', '300', '--log-every', '1', '--save-every', '2', '--out', job], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    // --redirects/--tee: Debian's torch 1.13 torchrun on Python 3.11 fails on the default "0" (docs/distributed.md).
+    execFileSync('torchrun', ['--standalone', '--nproc_per_node=2', '--redirects', '2', '--tee', '2', 'train.py',
+      '--out', path.join(dir, '.electra', 'runs', 'torch-job')], { cwd: job, stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new Error(missing ? 'torchrun not found: install python3-torch (bash native/install-build-deps.sh as root)' : String(e));
+  }
 }
 
 /**

@@ -89,7 +89,7 @@ export async function exportJob(source: JobSource, jobDir: string, onInfo: (m: s
       init: 'init',
       data: {
         seq_length: options.seqLength, pad_id: tokenizer.specialIds.pad, mask_id: tokenizer.specialIds.mask,
-        special_ids: [...new Set(Object.values(tokenizer.specialIds))].sort((a, b) => a - b),
+        unk_id: tokenizer.specialIds.unk, special_ids: [...new Set(Object.values(tokenizer.specialIds))].sort((a, b) => a - b),
         examples: shards.examples, shards: shards.files,
       },
     };

@@ -248,6 +248,22 @@ export function registerExtensionTests(mocha: Mocha): void {
     assert.equal(vscode.workspace.getConfiguration('electraLab').get('heatmap.checkpoint'), checkpoints[0].kind === 'checkpoint' && checkpoints[0].dir);
   });
 
+  add('a run trained by the exported PyTorch job (torchrun, 2 processes) is in the Runs view; its checkpoint paints a heatmap', async () => {
+    const runs = await api.runs.getChildren();
+    const job = runs.find((r) => r.kind === 'run' && r.label === 'torch-job');
+    assert.ok(job, `torch-job listed (got ${runs.map((r) => (r.kind === 'run' ? r.label : '')).join(', ')})`);
+    const checkpoints = await api.runs.getChildren(job);
+    assert.deepEqual(checkpoints.map((c) => (c.kind === 'checkpoint' ? c.step : -1)), [4, 2]);
+    const uri = vscode.Uri.file(workspaceFile('doc.md'));
+    const settings = vscode.workspace.getConfiguration('electraLab');
+    const before = settings.get<string>('heatmap.checkpoint');
+    const repainted = nextPaint(api, uri, () => true, "a heatmap from the PyTorch job's checkpoint");
+    await vscode.commands.executeCommand('electraLab.useCheckpointForHeatmap', checkpoints[0]);
+    const result = await repainted;
+    assert.ok(result.tokens.length > 0 && result.tokens.every((t) => t.p >= 0 && t.p <= 1));
+    await settings.update('heatmap.checkpoint', before, vscode.ConfigurationTarget.Workspace);
+  });
+
   add('a killed engine process is restarted, the heatmap comes back, and a run it was following ends with a checkpoint', async () => {
     const uri = vscode.Uri.file(workspaceFile('doc.md'));
     const out = workspaceFile(path.join('.electra', 'runs', 'orphaned'));
