@@ -156,6 +156,7 @@ export const parseLabToWebview = byType<LabToWebview>({
   }),
   runSamples: when((x) => isStr(x.runDir, LIMITS.path) && isArr(x.samples, LIMITS.runSamples, isRunSample) && sampleTokenCount(x.samples) <= LIMITS.tokens),
   threshold: when((x) => isProb(x.threshold)),
+  showTab: when((x) => x.tab === 'corruption' || x.tab === 'heatmap' || x.tab === 'samples'),
   busy: when(hasMessage),
   error: when(hasMessage),
 });

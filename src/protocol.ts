@@ -244,6 +244,9 @@ export interface CheckpointEvaluation {
   /** loss, masked_lm_accuracy, sampled_masked_lm_accuracy, disc_accuracy/precision/recall/f1/auc, disc_loss, … */
   metrics: Record<string, number>;
   finetune: FinetuneSummary[];
+  /** What the discriminator found of the words swapped in held-out text, as one plain sentence (absent when
+   *  the checkpoint has no discriminator or the split has too few words). */
+  injectedSummary?: string;
   /** True when served from the on-disk cache next to the checkpoint. */
   cached: boolean;
   evaluatedAt: string;
@@ -279,12 +282,15 @@ export interface RunSample {
 }
 
 /** Lab panel: corruption samples and the whole-file heatmap. */
+export type LabTab = 'corruption' | 'heatmap' | 'samples';
 export type LabToWebview =
   | { type: 'corruption'; source: TextSource; checkpoint: string; seed: number; result: CorruptResult }
   | { type: 'heatmap'; source: TextSource; checkpoint: string; text: string; tokens: HeatmapToken[] }
   | { type: 'runSamples'; runDir: string; samples: RunSample[] }
   /** The setting electraLab.heatmap.threshold, in [0, 1]: after `ready`, and whenever the setting changes. */
   | { type: 'threshold'; threshold: number }
+  /** Bring a tab to the front (Corrupt Selection shows the Corruption tab whichever was open). */
+  | { type: 'showTab'; tab: LabTab }
   | { type: 'busy'; message: string }
   | { type: 'error'; message: string };
 export type LabFromWebview =

@@ -14,7 +14,7 @@ const read = (name: string) => JSON.parse(fs.readFileSync(path.join(fixtures, na
 describe('protocol guards', () => {
   it('accept the recorded messages of all three panels', () => {
     const lab = read('lab.json');
-    for (const m of [lab.corruption, lab.heatmap, lab.runSamples, { type: 'threshold', threshold: 0.7 }, { type: 'busy', message: 'x' }, { type: 'error', message: 'y' }]) assert.deepEqual(parseLabToWebview(m), m);
+    for (const m of [lab.corruption, lab.heatmap, lab.runSamples, { type: 'threshold', threshold: 0.7 }, { type: 'showTab', tab: 'heatmap' }, { type: 'busy', message: 'x' }, { type: 'error', message: 'y' }]) assert.deepEqual(parseLabToWebview(m), m);
     const runs = read('runs.json');
     for (const m of [runs.runs, ...runs.metrics]) assert.deepEqual(parseRunsToWebview(m), m);
     const ev = read('eval.json');
@@ -38,6 +38,7 @@ describe('protocol guards', () => {
       { type: 'runSamples', runDir: 'r', samples: new Array(3).fill({ step: 1, row: 0, tokens: new Array(70_000).fill(t0) }) },
       { type: 'error', message: 'x'.repeat(10_001) },
       { type: 'threshold' },
+      { type: 'showTab', tab: 'config' },
       { type: 'threshold', threshold: '0.5' },
       { type: 'threshold', threshold: NaN },
       { type: 'threshold', threshold: 1.01 },

@@ -149,5 +149,5 @@ export async function evalCommand(flags: Flags, positionals: readonly string[] =
   }
   process.stdout.write(`${result.checkpoint} on ${result.examples} ${result.split} examples (${result.tokens} tokens):\n`);
   for (const [k, v] of Object.entries(result.metrics)) if (v !== undefined) process.stdout.write(`  ${k.padEnd(28)} ${v.toFixed(4)}\n`);
-  if (result.injected) process.stdout.write(`${injectedSentence(result.injected)}\n`);
+  if (result.injected) process.stdout.write(`${injectedSentence(result.injected, split)}\n`);
 }

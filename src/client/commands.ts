@@ -57,6 +57,7 @@ const useCheckpointForHeatmap: CommandFactory = ({ heatmap }) => async (node?: u
   if (!heatmap.isEnabled) heatmap.setEnabled(true);
   else heatmap.refreshVisible();
 };
+const stopRunFromTree: CommandFactory = ({ engine }) => (node?: unknown) => stopEngineRun(engine, (node as { dir?: string } | undefined)?.dir);
 const resumeRunFromTree: CommandFactory = ({ engine }) => (node?: unknown) => resumePretraining(engine, { out: (node as { dir?: string } | undefined)?.dir });
 
 const openLabPanel: CommandFactory = ({ panels }) => () => panels.lab.show();
@@ -67,7 +68,7 @@ const corruptSelection: CommandFactory = ({ panels }) => () => {
     void vscode.window.showInformationMessage('ELECTRA: open a text file and select a passage to corrupt.');
     return;
   }
-  panels.lab.show(editor);
+  panels.lab.show(editor, 'corruption');
 };
 
 /** A checkpoint node from the Runs view, a folder path or a list of them (tests), or asked for. */
@@ -102,6 +103,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
   'electraLab.showRunsDashboard': showRunsDashboard,
   'electraLab.useCheckpointForHeatmap': useCheckpointForHeatmap,
   'electraLab.resumeRunFromTree': resumeRunFromTree,
+  'electraLab.stopRunFromTree': stopRunFromTree,
   'electraLab.startPretraining': startPretrainingCommand,
   'electraLab.resumeRun': resumeRun,
   'electraLab.exportRunAsJob': () => (arg?: unknown) => exportRunAsJob(arg),

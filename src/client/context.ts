@@ -179,7 +179,8 @@ export class EngineContext implements vscode.Disposable {
   /** The running job's step and loss in the status bar, or just the backend when none runs. */
   showJob(job: string | undefined): void {
     const base = `$(pulse) ELECTRA ${this.info?.tier ?? ''}`;
-    this.showStatus(job ? `${base} · ${job}` : base, `ELECTRA Lab engine: ${this.info?.backend ?? 'starting'}`);
+    this.showStatus(job ? `${base} · ${job}` : base, job ? 'Click to stop the run (a checkpoint is kept)' : `ELECTRA Lab engine: ${this.info?.backend ?? 'starting'}`);
+    this.statusItem.command = job ? 'electraLab.stopRun' : 'electraLab.showEngineLog';
   }
 
   private showStatus(text: string, tooltip: string): void {

@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { pretrainStart, type PretrainParams } from '../protocol';
 import type { EngineContext } from './context';
-import { listRunFolders } from './run-folders';
+import { listRunFolders, readMetrics, type RunFolder } from './run-folders';
+import { summariseRun, type RunSummary } from './run-end';
 import { followRun, requestRun, showRunError } from './run-progress';
 
 export interface RunOutcome {
@@ -10,6 +11,8 @@ export interface RunOutcome {
   checkpoint?: string;
   stopped: boolean;
   failed?: string;
+  /** What the end-of-run notification said (absent for a failed run). */
+  summary?: RunSummary;
 }
 
 const PRESETS = [
@@ -72,13 +75,46 @@ export async function startPretraining(engine: EngineContext, given: Partial<Pre
     showRunError(engine, `ELECTRA pretraining ${end.orphaned ? 'stopped' : 'failed'}: ${end.message}`);
     return { runDir, stopped: false, failed: end.message };
   }
-  void vscode.window.showInformationMessage(`ELECTRA pretraining ${end.stopped ? 'stopped' : 'finished'} at step ${end.step}: ${end.checkpoint}`);
-  return { runDir, checkpoint: end.checkpoint, stopped: end.stopped };
+  const summary = await summariseRun(engine, runDir, end.checkpoint, end.step, end.stopped);
+  return { runDir, checkpoint: end.checkpoint, stopped: end.stopped, summary };
 }
 
-/** Resume Run: continue a run from its last checkpoint (same data order), optionally with more steps. */
+/** "tiny-2026-… · step 40 of 40 · loss 3.21": what a user recognises a run by, not its absolute path. */
+async function runPick(run: RunFolder): Promise<vscode.QuickPickItem & { run: RunFolder }> {
+  const last = run.checkpoints[0]?.step ?? 0;
+  const logged = (await readMetrics(run.dir)).records.filter((m) => m.step <= last).pop();
+  const loss = logged?.loss !== undefined ? ` · loss ${logged.loss.toFixed(3)}` : '';
+  return { label: run.name, description: `step ${last} of ${String(run.config.steps ?? '?')}${loss}`, detail: String(run.config.preset ?? ''), run };
+}
+
+/** The run's new total: its recorded steps while it has not reached them, else asked (a finished run continues). */
+async function askTotalSteps(run: RunFolder): Promise<number | undefined> {
+  const last = run.checkpoints[0]?.step ?? 0;
+  const recorded = Number(run.config.steps) || last;
+  const answer = await vscode.window.showInputBox({
+    title: `ELECTRA: resume ${run.name} — total steps`,
+    prompt: `trained ${last} of ${recorded} steps; the learning-rate schedule stretches to the new total`,
+    value: String(last < recorded ? recorded : recorded + Math.max(last, 100)),
+    validateInput: (v) => (/^\d+$/.test(v) && Number(v) > last ? undefined : `a whole number above ${last} (the last checkpoint's step)`),
+  });
+  return answer ? Number(answer) : undefined;
+}
+
+/** Resume Run: continue a run from its last checkpoint (same data order) to a total the user may raise. */
 export async function resumePretraining(engine: EngineContext, given: { out?: string; steps?: number } = {}): Promise<RunOutcome | undefined> {
-  const out = given.out ?? (await vscode.window.showQuickPick((await listRunFolders()).map((r) => r.dir), { title: 'ELECTRA: resume which run?' }));
-  if (!out) return undefined;
-  return startPretraining(engine, { corpus: [], steps: given.steps, out, resume: true });
+  const runs = await listRunFolders();
+  let run = given.out ? runs.find((r) => path.resolve(r.dir) === path.resolve(given.out!)) : undefined;
+  if (!given.out) {
+    if (runs.length === 0) {
+      const start = await vscode.window.showInformationMessage('ELECTRA: no runs to resume in this workspace yet.', 'Start Pretraining');
+      if (start) void vscode.commands.executeCommand('electraLab.startPretraining');
+      return undefined;
+    }
+    run = (await vscode.window.showQuickPick(await Promise.all(runs.map(runPick)), { title: 'ELECTRA: resume which run?' }))?.run;
+    if (!run) return undefined;
+  }
+  const out = run?.dir ?? given.out!;
+  const steps = given.steps ?? (run ? await askTotalSteps(run) : undefined);
+  if (run && steps === undefined) return undefined;
+  return startPretraining(engine, { corpus: [], steps, out, resume: true });
 }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { runStop, type RunEventParams, type RunStarted } from '../protocol';
 import type { EngineContext } from './context';
+import { RunPace } from './run-pace';
 
 /** How a run ended: its `done` event (stopped or finished) or `failed` with its one-line reason. */
 export type RunEnd = Extract<RunEventParams, { kind: 'done' | 'failed' }>;
@@ -23,24 +24,25 @@ export async function requestRun(engine: EngineContext, what: string, start: (cl
 }
 
 /**
- * Follows a run the engine started until it ends: a progress notification whose cancel is Stop, the step and
- * loss in the status bar, the run's messages in the log. `onEvent` sees each of the run's events as well.
+ * Follows a run the engine started until it ends: a progress notification with steps/s and the time left, the
+ * step and loss in the status bar, the run's messages in the log. `onEvent` sees each of the run's events as
+ * well. The notification has no Cancel: VS Code cannot relabel it, and ending a run is a Stop that keeps a
+ * checkpoint — *ELECTRA: Stop Run*, the Runs view's Stop on the running run, or the status bar item.
  */
 export function followRun(engine: EngineContext, runDir: string, title: string, onEvent: (e: RunEventParams) => void = () => {}): Thenable<RunEnd> {
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-    (progress, token) => new Promise<RunEnd>((resolve) => {
+    { location: vscode.ProgressLocation.Notification, title, cancellable: false },
+    (progress) => new Promise<RunEnd>((resolve) => {
       let lastStep = 0;
-      token.onCancellationRequested(() => {
-        engine.languageClient.sendRequest(runStop, { runDir }).catch((e: unknown) => engine.output.appendLine(`could not stop ${runDir}: ${e instanceof Error ? e.message : String(e)}`));
-      });
+      const pace = new RunPace();
       const sub = engine.onRunEvent((e) => {
         if (e.runDir !== runDir) return;
         onEvent(e);
         switch (e.kind) {
           case 'step':
-            progress.report({ increment: ((e.step - lastStep) / e.totalSteps) * 100, message: `step ${e.step}/${e.totalSteps}, loss ${e.loss.toFixed(3)}` });
-            engine.showJob(`step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(2)}`);
+            pace.record(e.step, e.totalSteps);
+            progress.report({ increment: ((e.step - lastStep) / e.totalSteps) * 100, message: `${pace.describe()} · loss ${e.loss.toFixed(3)} (Stop Run keeps a checkpoint)` });
+            engine.showJob(`${pace.describe()} · loss ${e.loss.toFixed(2)}`);
             lastStep = e.step;
             break;
           case 'info':

@@ -1,10 +1,12 @@
 import * as vscode from 'vscode';
+import * as path from 'node:path';
 import type { EngineContext } from './context';
+import { RunPace } from './run-pace';
 import { checkpointsOf, finetunedTasks, finetuneHeadline, finetuneResultsOf, listRunFolders, readMetrics } from './run-folders';
 
 /** A run folder, one of its checkpoints, or a task a checkpoint was fine-tuned on, as the Runs view shows them. */
 export type RunsNode =
-  | { kind: 'run'; dir: string; label: string; description: string }
+  | { kind: 'run'; dir: string; label: string; description: string; running: boolean }
   | { kind: 'checkpoint'; dir: string; runDir: string; step: number; description: string; finetuned: number }
   | { kind: 'finetune'; file: string; checkpoint: string; task: string; description: string; tooltip: string };
 
@@ -17,8 +19,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** Runs the engine reports as training, by folder: shown from their first event with step, rate and ETA. */
+  private readonly running = new Map<string, RunPace>();
+  private refreshTimer?: NodeJS.Timeout;
 
-  constructor(engine: EngineContext) {
+  constructor(private readonly engine: EngineContext) {
     const runsDir = vscode.workspace.getConfiguration('electraLab').get('runsDirectory', '.electra/runs');
     const watcher = vscode.workspace.createFileSystemWatcher(`**/${runsDir}/**/{run.json,config.json,metrics.jsonl,finetune/*.json}`);
     this.subscriptions.push(
@@ -26,8 +31,28 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       watcher.onDidCreate(() => this.refresh()),
       watcher.onDidChange(() => this.refresh()),
       watcher.onDidDelete(() => this.refresh()),
-      engine.onRunEvent((e) => (e.kind === 'checkpoint' || e.kind === 'done' || e.kind === 'failed') && this.refresh()),
+      engine.onRunEvent((e) => {
+        const dir = path.resolve(e.runDir);
+        if (e.kind === 'done' || e.kind === 'failed') {
+          this.running.delete(dir);
+          return this.refresh();
+        }
+        const known = this.running.has(dir);
+        const pace = this.running.get(dir) ?? new RunPace();
+        this.running.set(dir, pace);
+        if (e.kind === 'step') pace.record(e.step, e.totalSteps);
+        if (!known || e.kind === 'checkpoint') this.refresh();
+        else if (e.kind === 'step') this.refreshSoon();
+      }),
     );
+  }
+
+  /** Step events come many per second: the view follows them at most once a second. */
+  private refreshSoon(): void {
+    this.refreshTimer ??= setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.refresh();
+    }, 1000);
   }
 
   refresh(): void {
@@ -36,10 +61,24 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
     if (!node) {
-      return (await listRunFolders()).map((run) => ({
-        kind: 'run', dir: run.dir, label: run.name,
-        description: `${String(run.config.preset ?? '')} · ${String(run.config.objective ?? 'electra')} · ${String(run.config.steps ?? '?')} steps`,
-      }));
+      const onDisk = await listRunFolders();
+      const runs: RunsNode[] = onDisk.map((run) => {
+        const pace = this.running.get(path.resolve(run.dir));
+        const last = run.checkpoints[0]?.step ?? 0;
+        const kind = `${String(run.config.preset ?? '')} · ${String(run.config.objective ?? 'electra')}`;
+        return {
+          kind: 'run', dir: run.dir, label: run.name, running: pace !== undefined,
+          description: pace ? `running · ${pace.describe()}` : `${kind} · step ${last} of ${String(run.config.steps ?? '?')}`,
+        };
+      });
+      // A run that has not written run.json yet (it checks the corpus and trains its vocabulary first).
+      const listed = new Set(onDisk.map((r) => path.resolve(r.dir)));
+      for (const [dir, pace] of this.running) {
+        if (!listed.has(dir) && this.engine.activeRuns().some((r) => path.resolve(r) === dir) && !dir.includes(`${path.sep}finetune${path.sep}`)) {
+          runs.unshift({ kind: 'run', dir, label: path.basename(dir), running: true, description: `running · ${pace.step === undefined ? 'preparing the corpus and vocabulary' : pace.describe()}` });
+        }
+      }
+      return runs;
     }
     if (node.kind === 'finetune') return [];
     if (node.kind === 'checkpoint') {
@@ -65,9 +104,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (node.kind === 'run') {
       const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Collapsed);
       item.description = node.description;
-      item.contextValue = 'electraRun';
-      item.tooltip = node.dir;
-      item.iconPath = new vscode.ThemeIcon('beaker');
+      item.contextValue = node.running ? 'electraRunRunning' : 'electraRun';
+      item.tooltip = node.running ? `${node.dir}\nrunning: Stop keeps a checkpoint` : node.dir;
+      item.iconPath = new vscode.ThemeIcon(node.running ? 'sync~spin' : 'beaker');
       return item;
     }
     if (node.kind === 'finetune') {
@@ -89,6 +128,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   dispose(): void {
+    clearTimeout(this.refreshTimer);
     for (const d of [...this.subscriptions, this.changed]) d.dispose();
   }
 }

@@ -284,6 +284,16 @@ describe('lab page', () => {
     assert.match((await p.page.textContent('.status.error'))!, /checkpoint folder has no config.json/);
   });
 
+  it('brings the tab the host names to the front (Corrupt Selection from the Heatmap tab shows Corruption)', async () => {
+    const p = await h.open('lab');
+    await p.send(lab.corruption);
+    await p.page.click('#tab-heatmap');
+    assert.equal(await p.page.$eval('vscode-panels', (e) => e.getAttribute('activeid')), 'tab-heatmap');
+    await p.send({ type: 'showTab', tab: 'corruption' });
+    assert.equal(await p.page.$eval('vscode-panels', (e) => e.getAttribute('activeid')), 'tab-corruption');
+    assert.equal(await p.page.isVisible('#view-corruption'), true);
+  });
+
   it('restores tab, threshold, seed, sample position and data after a reload', async () => {
     const p = await h.open('lab');
     await p.send(lab.corruption);

@@ -3,7 +3,7 @@ import '../shared/base.css';
 import '../shared/heat.css';
 import '../components/components.css';
 import './lab.css';
-import type { LabFromWebview, LabToWebview } from '../../src/protocol';
+import type { LabFromWebview, LabTab, LabToWebview } from '../../src/protocol';
 import { parseLabToWebview } from '../../src/protocol-guards';
 import { statusLine } from '../components/status';
 import { tabs } from '../components/tabs';
@@ -16,7 +16,7 @@ import { heatmapTab } from './heatmap-tab';
 import { samplesTab } from './samples-tab';
 import { thresholdSlider } from './threshold-slider';
 
-type Tab = 'corruption' | 'heatmap' | 'samples';
+type Tab = LabTab;
 type Corruption = Extract<LabToWebview, { type: 'corruption' }>;
 type Heatmap = Extract<LabToWebview, { type: 'heatmap' }>;
 type RunSamples = Extract<LabToWebview, { type: 'runSamples' }>;
@@ -136,6 +136,11 @@ listen(
         state.runSamples = m;
         state.sampleIndex = Math.min(state.sampleIndex, Math.max(0, m.samples.length - 1));
         samples.show(m, state.sampleIndex);
+        break;
+      case 'showTab':
+        state.tab = m.tab;
+        views.select(m.tab);
+        save();
         break;
       case 'threshold':
         // The setting's value; the slider may show it rounded to its step, the counts use it exactly.

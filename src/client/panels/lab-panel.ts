@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { corruptSample, heatmapScores, type LabFromWebview, type LabToWebview, type TextSource } from '../../protocol';
+import { corruptSample, heatmapScores, type LabFromWebview, type LabTab, type LabToWebview, type TextSource } from '../../protocol';
 import { parseLabFromWebview } from '../../protocol-guards';
 import type { EngineContext } from '../context';
 import { readSettings, writeHeatmapThreshold } from '../config';
 import { listRunFolders, readSamples } from '../run-folders';
 import { checkRunDir } from '../trust';
+import { paragraphAt } from '../paragraph';
 import { oneLine, type PanelKind } from './panel-host';
 import { SinglePanel, type PageMessage } from './single-panel';
 import { ThresholdSync } from './threshold-sync';
@@ -20,6 +21,7 @@ export class LabPanel extends SinglePanel<LabToWebview, LabFromWebview> {
   /** The passage the panel shows: kept so Resample works after focus moved into the panel. */
   private source: { uri: vscode.Uri; start: number; end: number } | undefined;
   private seed = 1;
+  private pendingTab: LabTab | undefined;
   /** The page's threshold slider is the setting electraLab.heatmap.threshold, both ways. */
   private readonly threshold = new ThresholdSync(
     { read: () => readSettings().heatmap.threshold, write: writeHeatmapThreshold },
@@ -33,9 +35,13 @@ export class LabPanel extends SinglePanel<LabToWebview, LabFromWebview> {
     }));
   }
 
-  /** Opens (or reveals) the panel on the active editor's selection, or its whole text when nothing is selected. */
-  show(editor = vscode.window.activeTextEditor): void {
+  /**
+   * Opens (or reveals) the panel on the active editor's selection, or the paragraph at the cursor when nothing
+   * is selected. `corruption`: bring the Corruption tab to the front (Corrupt Selection), whichever was open.
+   */
+  show(editor = vscode.window.activeTextEditor, tab?: LabTab): void {
     this.takeSource(editor);
+    if (tab) this.pendingTab = tab;
     if (this.openOrReveal() === 'revealed') void this.refresh();
   }
 
@@ -43,9 +49,12 @@ export class LabPanel extends SinglePanel<LabToWebview, LabFromWebview> {
     if (!editor) return;
     const doc = editor.document;
     const selection = editor.selection;
-    this.source = selection.isEmpty
-      ? { uri: doc.uri, start: 0, end: doc.getText().length }
-      : { uri: doc.uri, start: doc.offsetAt(selection.start), end: doc.offsetAt(selection.end) };
+    if (!selection.isEmpty) {
+      this.source = { uri: doc.uri, start: doc.offsetAt(selection.start), end: doc.offsetAt(selection.end) };
+      return;
+    }
+    const paragraph = paragraphAt(doc.getText(), doc.offsetAt(selection.active));
+    this.source = { uri: doc.uri, start: paragraph?.start ?? 0, end: paragraph?.end ?? 0 };
   }
 
   protected onPageReady(): Promise<void> {
@@ -74,6 +83,10 @@ export class LabPanel extends SinglePanel<LabToWebview, LabFromWebview> {
   private async refresh(): Promise<void> {
     // Not show(): with no editor open it would call refresh again, and again.
     if (!this.source) this.takeSource(vscode.window.activeTextEditor);
+    if (this.pendingTab) {
+      this.post({ type: 'showTab', tab: this.pendingTab });
+      this.pendingTab = undefined;
+    }
     if (!this.source) {
       this.post({ type: 'error', message: 'Open a text or Markdown file, select a passage, and run "ELECTRA: Corrupt Selection".' });
       return;
@@ -108,6 +121,10 @@ export class LabPanel extends SinglePanel<LabToWebview, LabFromWebview> {
     const target = this.target();
     if (!target) return;
     const { doc, checkpoint, textSource } = target;
+    if (textSource.start === textSource.end) {
+      this.post({ type: 'error', message: `Nothing to corrupt at the cursor in ${textSource.fileName} — select a passage or put the cursor in a paragraph, then run "ELECTRA: Corrupt Selection".` });
+      return;
+    }
     this.post({ type: 'busy', message: `Corrupting ${textSource.fileName} (seed ${this.seed})…` });
     try {
       const result = await this.engine.languageClient.sendRequest(corruptSample, { uri: textSource.uri, version: doc.version, checkpoint, seed: this.seed, start: textSource.start, end: textSource.end });

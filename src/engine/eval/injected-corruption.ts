@@ -106,8 +106,8 @@ export class InjectedCorruption {
 }
 
 /** The one plain sentence users see (CLI, demo, panels). */
-export function injectedSentence(r: InjectedCorruptionReport): string {
+export function injectedSentence(r: InjectedCorruptionReport, split: 'heldout' | 'all' = 'heldout'): string {
   const percent = Math.round(r.fraction * 100);
-  return `with ${percent}% of held-out words swapped for random vocabulary words, the discriminator found ${r.found} of ` +
+  return `with ${percent}% of ${split === 'heldout' ? 'held-out words' : 'the words of the training text'} swapped for random vocabulary words, the discriminator found ${r.found} of ` +
     `${r.swapped} among its ${r.swapped} most suspicious tokens (chance would find ~${Math.round(r.chance)}); AUC ${r.auc.toFixed(3)} (0.5 = chance)`;
 }

@@ -7,6 +7,7 @@ import { UserError } from '../errors';
 import type { DocumentBoundary } from '../data/corpus';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import { evaluatePretraining } from '../eval/pretraining-eval';
+import { injectedSentence } from '../eval/injected-corruption';
 import type { CheckpointCache } from './checkpoints';
 
 /** Evaluation results live next to the checkpoint they judge, so they travel (and die) with it. */
@@ -98,6 +99,7 @@ export class EvaluationService {
       examples: report.examples, tokens: report.tokens,
       metrics: Object.fromEntries(Object.entries(report.metrics).filter((e): e is [string, number] => typeof e[1] === 'number')),
       finetune, cached: false, evaluatedAt: new Date().toISOString(),
+      ...(report.injected ? { injectedSummary: injectedSentence(report.injected, split) } : {}),
     };
     await fs.mkdir(path.dirname(cacheFile), { recursive: true });
     await writeFileAtomic(cacheFile, JSON.stringify({ ...evaluation, key }, null, 2) + '\n');

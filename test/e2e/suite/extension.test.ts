@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
 import * as vscode from 'vscode';
+import type { RunOutcome } from '../../../src/client/pretraining';
 import type { ElectraLabApi } from '../../../src/extension';
 import type { PaintedHeatmap } from '../../../src/client/heatmap';
 
@@ -209,6 +210,37 @@ export function registerExtensionTests(mocha: Mocha): void {
     const outcome = await run;
     assert.equal(outcome.failed, undefined, outcome.failed);
     assert.ok(outcome.checkpoint && fs.existsSync(path.join(outcome.checkpoint, 'model.safetensors')), 'the run wrote a checkpoint');
+  });
+
+  add('the Runs view shows a run while it trains (step, rate, ETA); its end says what it learned, offers next steps and takes the heatmap when none was chosen', async () => {
+    const settings = vscode.workspace.getConfiguration('electraLab');
+    const before = settings.get<string>('heatmap.checkpoint');
+    await settings.update('heatmap.checkpoint', undefined, vscode.ConfigurationTarget.Workspace);
+    const out = workspaceFile(path.join('.electra', 'runs', 'live'));
+    let third!: () => void;
+    const stepping = new Promise<void>((resolve) => (third = resolve));
+    const sub = api.engine.onRunEvent((e) => e.runDir === out && e.kind === 'step' && e.step >= 3 && third());
+    const run = vscode.commands.executeCommand<RunOutcome>('electraLab.startPretraining', {
+      corpus: [workspaceFile('corpus')], out, preset: 'tiny', steps: 60, batch: 4, seq: 32, saveEvery: 60,
+    });
+    await stepping;
+    sub.dispose();
+    const live = (await api.runs.getChildren()).find((r) => r.kind === 'run' && r.label === 'live');
+    assert.ok(live?.kind === 'run' && live.running, 'listed as running');
+    assert.match(live.description, /^running · step \d+ of 60/);
+    assert.equal(api.runs.getTreeItem(live).contextValue, 'electraRunRunning', 'the running run offers Stop');
+    const outcome = await run;
+    assert.equal(outcome.failed, undefined, outcome.failed);
+    const summary = outcome.summary!;
+    assert.match(summary.learned ?? '', /found \d+ of \d+ .*chance would find ~\d+/);
+    assert.ok(summary.message.includes('live finished at step 60'), summary.message);
+    assert.deepEqual(summary.actions, ['Use for Heatmap', 'Open Dashboard', 'Evaluate']);
+    assert.equal(summary.choseForHeatmap, true);
+    // getConfiguration is a snapshot: read the setting again.
+    assert.equal(vscode.workspace.getConfiguration('electraLab').get('heatmap.checkpoint'), outcome.checkpoint);
+    const ended = (await api.runs.getChildren()).find((r) => r.kind === 'run' && r.label === 'live');
+    assert.ok(ended?.kind === 'run' && !ended.running && /step 60 of 60/.test(ended.description), ended?.description);
+    await settings.update('heatmap.checkpoint', before, vscode.ConfigurationTarget.Workspace);
   });
 
   add('Resume Run continues the run from its last checkpoint; Stop Run ends a run with a checkpoint', async () => {

@@ -62,6 +62,22 @@ export function registerPanelTests(mocha: Mocha): void {
     assert.ok(!lab()?.received.some((m) => m.type === 'setThreshold'), 'the page posted no threshold of its own');
   });
 
+  add('Corrupt Selection with no selection corrupts the paragraph at the cursor and brings the Corruption tab forward', async () => {
+    const lab = () => api.panels.lab.panelHost;
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(workspaceFile('doc.md'))), vscode.ViewColumn.One);
+    const text = editor.document.getText();
+    const start = text.indexOf('The heatmap paints');
+    const end = text.indexOf('replaced.', start) + 'replaced.'.length;
+    editor.selection = new vscode.Selection(editor.document.positionAt(start + 5), editor.document.positionAt(start + 5));
+    const before = lab()?.sent.length ?? 0;
+    await vscode.commands.executeCommand('electraLab.corruptSelection');
+    const sample = await eventually('a sample of the paragraph', () => lab()?.sent.slice(before).find((m) => m.type === 'corruption'));
+    assert.ok(sample.type === 'corruption');
+    assert.deepEqual([sample.source.start, sample.source.end], [start, end], 'the paragraph around the cursor, not the file start');
+    assert.ok(sample.result.tokens.length > 5 && sample.result.tokens.every((t) => t.start >= start && t.end <= end));
+    assert.ok(lab()?.sent.slice(before).some((m) => m.type === 'showTab' && m.tab === 'corruption'), 'the page was told to show the Corruption tab');
+  });
+
   add('the Runs dashboard lists the workspace run and sends its metrics.jsonl curves', async () => {
     api.panels.lab.panelHost?.dispose(); // one panel at a time, so each screenshot shows its panel whole
     const e2eRun = workspaceFile(path.join('.electra', 'runs', 'e2e'));
