@@ -6,6 +6,7 @@ import { RunsTreeProvider } from './client/runs-tree';
 import { createPanels, type Panels } from './client/panels';
 import { onDidAsk } from './client/questions';
 import { trustRefusal } from './client/trust';
+import { putCliOnTerminalPath } from './client/cli-on-path';
 
 /** What activate() returns: the parts integration tests look into. */
 export interface ElectraLabApi {
@@ -15,6 +16,8 @@ export interface ElectraLabApi {
   panels: Panels;
   /** Fired with each quick pick's title as a command asks it (see client/questions.ts). */
   onDidAsk: vscode.Event<string>;
+  /** The folder whose `electra-lab` the integrated terminals find first (undefined if it could not be written). */
+  cliBin?: string;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<ElectraLabApi> {
@@ -33,6 +36,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Electr
       return undefined;
     }));
   }
+  const cliBin = await putCliOnTerminalPath(context).catch((e: unknown) => {
+    engine.output.appendLine(`could not put electra-lab on the terminals' PATH: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  });
   try {
     await engine.start();
   } catch (e) {
@@ -43,7 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Electr
       if (c === 'Choose Backend') void vscode.commands.executeCommand('workbench.action.openSettings', 'electraLab.backend');
     });
   }
-  return { engine, heatmap, runs, panels, onDidAsk };
+  return { engine, heatmap, runs, panels, onDidAsk, cliBin };
 }
 
 export function deactivate(): void {

@@ -48,9 +48,24 @@ export async function listRunFolders(): Promise<RunFolder[]> {
   return runs;
 }
 
-/** Every checkpoint of the workspace's runs, as quick-pick items ("run · step N", newest run first). */
-export async function listCheckpoints(): Promise<{ label: string; description: string; dir: string }[]> {
-  return (await listRunFolders()).flatMap((run) => run.checkpoints.map((c) => ({ label: `${run.name} · step ${c.step}`, description: c.dir, dir: c.dir })));
+/**
+ * Every checkpoint of the workspace's runs, as quick-pick items ("run · step N", "loss 3.210", newest run
+ * first); the most recently written one has `picked`, so a multi-select pick starts with it checked.
+ */
+export async function listCheckpoints(): Promise<{ label: string; description: string; detail: string; dir: string; picked: boolean }[]> {
+  const items = [];
+  for (const run of await listRunFolders()) {
+    const { records } = await readMetrics(run.dir);
+    for (const c of run.checkpoints) {
+      const logged = records.filter((m) => m.step <= c.step).pop();
+      const written = (await fs.stat(c.dir).catch(() => undefined))?.mtimeMs ?? 0;
+      items.push({ label: `${run.name} · step ${c.step}`, description: logged?.loss !== undefined ? `loss ${logged.loss.toFixed(3)}` : '',
+        detail: vscode.workspace.asRelativePath(c.dir), dir: c.dir, picked: false, written });
+    }
+  }
+  const newest = items.reduce((best, item) => (best && best.written >= item.written ? best : item), undefined as (typeof items)[number] | undefined);
+  if (newest) newest.picked = true;
+  return items.map(({ written: _written, ...item }) => item);
 }
 
 /** Parsed lines that `accept` turns into a T (undefined = skip the line). */

@@ -193,8 +193,15 @@ export class EvalPanel extends SinglePanel<EvalToWebview, EvalFromWebview> {
     });
     if (!target) return;
     const text = format === 'csv' ? evaluationsToCsv(rows) : JSON.stringify(rows, null, 2) + '\n';
-    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+    try {
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+    } catch (e) {
+      void vscode.window.showErrorMessage(`ELECTRA: could not write ${target.fsPath}: ${oneLine(e)}`);
+      return;
+    }
     this.engine.output.appendLine(`evaluation table written to ${target.fsPath}`);
+    void vscode.window.showInformationMessage(`ELECTRA: ${rows.length} evaluation row(s) written to ${vscode.workspace.asRelativePath(target)}`, 'Open')
+      .then((choice) => choice && vscode.window.showTextDocument(target));
   }
 
   override dispose(): void {

@@ -14,6 +14,14 @@ function workspaceFile(name: string): string {
   return path.join(folder.uri.fsPath, name);
 }
 
+/** The file's text once it exists (the terminal writes it whole, by rename). */
+async function eventuallyFile(file: string, timeoutMs: number): Promise<string> {
+  for (const start = Date.now(); Date.now() - start < timeoutMs; await new Promise((r) => setTimeout(r, 250))) {
+    if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
+  }
+  throw new Error(`timed out waiting for ${file}`);
+}
+
 function nextPaint(api: ElectraLabApi, uri: vscode.Uri, predicate: (p: PaintedHeatmap) => boolean, what: string): Promise<PaintedHeatmap> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 120_000);
@@ -55,6 +63,17 @@ export function registerExtensionTests(mocha: Mocha): void {
     for (const id of ['electraLab.startPretraining', 'electraLab.stopRun', 'electraLab.resumeRun', 'electraLab.toggleHeatmap', 'electraLab.chooseCheckpoint', 'electraLab.showEngineLog', 'electraLab.restartEngine']) {
       assert.ok(commands.includes(id), `${id} registered`);
     }
+  });
+
+  add('an integrated terminal finds the electra-lab command line on its PATH (as after a VSIX install)', async () => {
+    assert.ok(api.cliBin, 'the shim folder was written');
+    const out = workspaceFile('doctor-from-terminal.json');
+    const terminal = vscode.window.createTerminal({ name: 'electra-lab on PATH', cwd: workspaceFile('.') });
+    terminal.sendText(`electra-lab doctor --json > ${JSON.stringify(out)}.tmp && mv ${JSON.stringify(out)}.tmp ${JSON.stringify(out)}`);
+    const report = await eventuallyFile(out, 120_000);
+    terminal.dispose();
+    const parsed = JSON.parse(report) as { tier?: string; skipped?: unknown[] };
+    assert.ok(typeof parsed.tier === 'string' && Array.isArray(parsed.skipped), report.slice(0, 200));
   });
 
   add('paints a heatmap whose probabilities match the CLI heatmap --json for the same checkpoint and text', async () => {
