@@ -32,6 +32,8 @@ export interface FinetuneOptions {
   selectBy: SelectionMetric;
   /** Start from a randomly initialised encoder of the checkpoint's shape (the no-pretraining baseline). */
   randomInit: boolean;
+  /** `random-init`: after the main run, fine-tune the same way from a random encoder and record its score. */
+  baseline: 'none' | 'random-init';
   /** Train on every pair twice, the second time swapped (google-research/electra's double_unordered; MRPC, STS-B). */
   doubleUnordered: boolean;
   /** Regression targets in this range are rescaled to 0–1 for training (STS-B: [0, 5], as the reference). */
@@ -95,6 +97,7 @@ export function resolveFinetuneOptions(given: FinetuneRequest, hiddenSize: numbe
     seed: 42,
     selectBy: defaultSelection(kind, taskName),
     randomInit: false,
+    baseline: 'none',
     doubleUnordered: glue?.doubleUnordered ?? false,
     targetRange: kind === 'regression' ? glue?.targetRange : undefined,
     head: 'hf',
@@ -116,6 +119,8 @@ function validate(o: FinetuneOptions): void {
   if (!(o.learningRate > 0 && o.learningRate < 1)) throw new UserError(`--lr ${o.learningRate} must be in (0, 1)`);
   if (!(o.layerDecay > 0 && o.layerDecay <= 1)) throw new UserError(`--layer-decay ${o.layerDecay} must be in (0, 1] (1 = no decay)`);
   if (o.head !== 'hf' && o.head !== 'dense') throw new UserError(`--head ${String(o.head)} — use hf (Hugging Face's, the default) or dense (google-research/electra's)`);
+  if (o.baseline !== 'none' && o.baseline !== 'random-init') throw new UserError(`--baseline ${String(o.baseline)} — use random-init (or leave it out)`);
+  if (o.baseline === 'random-init' && o.randomInit) throw new UserError('--baseline random-init with --random-init compares a random encoder with itself — drop one of them');
   if (!Number.isInteger(o.seed)) throw new UserError(`--seed ${o.seed} must be an integer`);
   if (!/^[\w.-]{1,100}$/.test(o.taskName)) throw new UserError(`--task-name "${o.taskName}" must be letters, digits, '.', '_' or '-' (it names <checkpoint>/finetune/<task>.json)`);
   const allowed: SelectionMetric[] = o.kind === 'regression' ? ['pearson', 'spearman'] : ['accuracy', 'f1', 'mcc'];
