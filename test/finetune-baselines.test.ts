@@ -10,6 +10,7 @@ import { ElectraModel } from '../src/engine/model/electra';
 import { saveModelCheckpoint } from '../src/engine/checkpoint/model-io';
 import { finetune, type FinetuneEvent } from '../src/engine/finetune/trainer';
 import { finetuneWarnings, majorityBaseline } from '../src/engine/finetune/baselines';
+import { finetuneSummaries } from '../src/engine/service/evaluations';
 import { WordPieceTokenizer, SPECIAL_TOKENS } from '../src/engine/tokenizer';
 import { CLI, ROOT, tempDir, tinySpec } from './helpers';
 
@@ -70,13 +71,17 @@ test('a fine-tuning that ends at the majority answer warns, records both baselin
   assert.ok(result.baselines.random_init, 'the random-init run is recorded');
   assert.equal(typeof result.baselines.random_init.metrics.accuracy, 'number');
   assert.equal(result.baselines.random_init.stopped, false);
-  const warnings = events.filter((e): e is Extract<FinetuneEvent, { kind: 'warning' }> => e.kind === 'warning').map((e) => e.message);
+  const warnings = events.flatMap((e) => (e.kind === 'warning' ? [e.message] : []));
   assert.equal(warnings.length, 2, warnings.join('\n'));
   assert.match(warnings[0], /^only 4 optimizer steps ran/);
   assert.match(warnings[1], /is not above always answering "1" \(0\.6250\)/);
   const saved = JSON.parse(fs.readFileSync(result.results, 'utf8'));
   assert.deepEqual(saved.warnings, warnings);
   assert.deepEqual(saved.baselines, result.baselines);
+  // The evaluation panel's fine-tuning columns carry both baselines of the selection metric beside the score.
+  const [summary] = await finetuneSummaries(checkpoint);
+  assert.equal(summary.metrics.majority_accuracy, 5 / 8);
+  assert.equal(summary.metrics.random_init_accuracy, result.baselines.random_init.metrics.accuracy);
   // The baseline run saves no model of its own: the output folder holds the main run's best epoch.
   assert.equal(events.filter((e) => e.kind === 'checkpoint').length >= 1, true);
   assert.deepEqual(fs.readdirSync(root).sort(), ['ckpt', 'out', 'task']);

@@ -107,8 +107,8 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
     const freshEncoder = fresh.exportTensors().discriminator;
     fresh.dispose();
     const base = await trainOnce(o, source, freshEncoder, numLabels, splits, undefined, (e) => {
-      if (e.kind === 'step') onEvent(e);
-      else if (e.kind === 'metrics') onEvent({ kind: 'info', message: `random-init baseline, epoch ${e.record.epoch}: ${o.selectBy} ${e.record[o.selectBy]?.toFixed(4)}` });
+      // Its steps are not forwarded: a progress bar would run backwards from the main run's last step.
+      if (e.kind === 'metrics') onEvent({ kind: 'info', message: `random-init baseline, epoch ${e.record.epoch}: ${o.selectBy} ${e.record[o.selectBy]?.toFixed(4)}` });
     }, signal);
     if (base.best) randomInit = { metrics: base.best.metrics, best_epoch: base.best.epoch, stopped: base.stopped || base.diverged !== undefined };
   }
