@@ -1,5 +1,7 @@
 import { UserError } from '../errors';
-import { glueDefaults } from './glue';
+import { defaultLearningRate, glueDefaults } from './glue';
+
+export { defaultLearningRate };
 import { checkOptimizerNumbers, checkTokensPerStep } from '../pretrain/options';
 
 export type TaskKind = 'classification' | 'regression';
@@ -44,19 +46,6 @@ export interface FinetuneOptions {
 }
 
 export type ClassifierHeadKind = 'hf' | 'dense';
-
-/**
- * Peak learning rates by encoder width. The paper's Table 7: 3e-4 for ELECTRA-Small (hidden 256), 1e-4 for Base
- * (768), 5e-5 for Large (1024); google-research/electra's configure_finetuning.py default is 1e-4. Narrower
- * models than Small (our `tiny`, hidden 128) get 1e-3: on a lexical sentiment toy task a random-init `tiny`
- * reached 100% dev accuracy in one epoch (25 steps) at 1e-3 and swung between 56% and 96% over three at 1e-4.
- */
-export function defaultLearningRate(hiddenSize: number): number {
-  if (hiddenSize <= 128) return 1e-3;
-  if (hiddenSize <= 256) return 3e-4;
-  if (hiddenSize <= 768) return 1e-4;
-  return 5e-5;
-}
 
 /**
  * Adam's ε: google-research/electra's 1e-6 for Small and up. A 2-layer, 128-wide encoder behind a fresh head
