@@ -20,14 +20,17 @@ export function wilsonInterval(k: number, n: number, z = Z95): Interval {
 }
 
 /**
- * AUC interval by Hanley & McNeil (1982): SE² = (A(1−A) + (P−1)(Q1−A²) + (N−1)(Q2−A²)) / (P·N), Q1 = A/(2−A),
- * Q2 = 2A²/(1+A), for P positives and N negatives — a closed form, so no bootstrap over every token.
+ * AUC interval by Hanley & McNeil (1982), for P positives and N negatives:
+ * SE² = (A(1−A) + (P−1)(Q1−A²) + (N−1)(Q2−A²)) / (P·N), Q1 = A/(2−A), Q2 = 2A²/(1+A).
+ * A closed form, so no bootstrap over every token.
  */
 export function aucInterval(auc: number, positives: number, negatives: number, z = Z95): Interval {
   if (positives <= 0 || negatives <= 0) return [0, 1];
   const q1 = auc / (2 - auc);
   const q2 = (2 * auc * auc) / (1 + auc);
-  const variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) / (positives * negatives);
+  const a2 = auc * auc;
+  const spread = auc * (1 - auc) + (positives - 1) * (q1 - a2) + (negatives - 1) * (q2 - a2);
+  const variance = spread / (positives * negatives);
   const half = z * Math.sqrt(Math.max(0, variance));
   return [Math.max(0, auc - half), Math.min(1, auc + half)];
 }
@@ -45,14 +48,19 @@ export function intervalOf(metrics: Record<string, number | undefined>, name: st
 
 /** "0.812 (0.78–0.84)": a figure with its interval, as the CLI and the panel show it. */
 export function withInterval(value: number, interval: Interval | undefined, digits = 3): string {
-  return interval ? `${value.toFixed(digits)} (${interval[0].toFixed(digits)}–${interval[1].toFixed(digits)})` : value.toFixed(digits);
+  if (!interval) return value.toFixed(digits);
+  return `${value.toFixed(digits)} (${interval[0].toFixed(digits)}–${interval[1].toFixed(digits)})`;
 }
 
 /** The plain line for a small split ("only 812 held-out tokens: these figures are rough (±0.06)"), else undefined. */
-export function smallSplitWarning(tokens: number, split: 'heldout' | 'all', metrics: Record<string, number | undefined>): string | undefined {
+export function smallSplitWarning(tokens: number, split: 'heldout' | 'all',
+  metrics: Record<string, number | undefined>): string | undefined {
   if (tokens >= SMALL_SPLIT_TOKENS) return undefined;
-  const halves = INTERVAL_METRICS.map((m) => intervalOf(metrics, m)).filter((i): i is Interval => i !== undefined).map(([lo, hi]) => (hi - lo) / 2);
+  const halves = INTERVAL_METRICS.map((m) => intervalOf(metrics, m))
+    .filter((i): i is Interval => i !== undefined)
+    .map(([lo, hi]) => (hi - lo) / 2);
   const spread = halves.length ? ` (±${Math.max(...halves).toFixed(2)})` : '';
   const which = split === 'heldout' ? 'held-out' : 'evaluated';
-  return `only ${tokens} ${which} tokens: these figures are rough${spread} — evaluate on more text (${SMALL_SPLIT_TOKENS}+ tokens) before comparing checkpoints`;
+  return `only ${tokens} ${which} tokens: these figures are rough${spread} — ` +
+    `evaluate on more text (${SMALL_SPLIT_TOKENS}+ tokens) before comparing checkpoints`;
 }

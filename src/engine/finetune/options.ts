@@ -4,7 +4,9 @@ import { defaultLearningRate, glueDefaults } from './glue';
 export { defaultLearningRate };
 import { checkOptimizerNumbers, checkTokensPerStep } from '../pretrain/options';
 
-export type TaskKind = 'classification' | 'regression';
+import type { TaskKind } from '../../finetune-defaults';
+
+export type { TaskKind };
 export type SelectionMetric = 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
 
 /** Everything that defines a fine-tuning run; recorded in the results JSON as `options`. */
