@@ -20,7 +20,7 @@ const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own
   electra-lab eval --checkpoint <dir> --corpus <path>... [--split heldout|all] [--json]
   electra-lab finetune --checkpoint <dir> --train <file> --dev <file> --out <dir> [--task-name N] [--text-a col]
         [--text-b col] [--label col] [--regression] [--epochs N] [--lr X] [--batch B] [--seq L] [--layer-decay D]
-        [--adam-epsilon E] [--seed S] [--select-by accuracy|f1|mcc|pearson|spearman] [--random-init] [--head hf|dense] [--progress-json] [--json]
+        [--adam-epsilon E] [--seed S] [--select-by accuracy|f1|mcc|pearson|spearman] [--random-init] [--baseline random-init] [--head hf|dense] [--progress-json] [--json]
                                                     GLUE-style TSV (header row) or JSONL; best dev epoch → --out
   electra-lab import-hf <hf-folder> --out <dir> [--generator <hf-generator-folder>]   Hugging Face → checkpoint
   electra-lab export-hf <checkpoint> <folder>      checkpoint → HF ElectraForPreTraining folder (+ generator/)
@@ -40,7 +40,7 @@ const OPTIONS = {
   backend: { type: 'string' }, threads: { type: 'string' }, resume: { type: 'boolean' }, 'progress-json': { type: 'boolean' }, checkpoint: { type: 'string' },
   train: { type: 'string' }, dev: { type: 'string' }, 'task-name': { type: 'string' }, 'text-a': { type: 'string' },
   'text-b': { type: 'string' }, label: { type: 'string' }, regression: { type: 'boolean' }, epochs: { type: 'string' },
-  'layer-decay': { type: 'string' }, 'select-by': { type: 'string' }, 'random-init': { type: 'boolean' }, generator: { type: 'string' },
+  'layer-decay': { type: 'string' }, 'select-by': { type: 'string' }, 'random-init': { type: 'boolean' }, baseline: { type: 'string' }, generator: { type: 'string' },
   masking: { type: 'string' }, head: { type: 'string' },
   json: { type: 'boolean' }, documents: { type: 'string' }, split: { type: 'string' }, 'max-examples': { type: 'string' }, verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },

@@ -192,6 +192,8 @@ export interface FinetuneParams {
   lr?: number;
   batch?: number;
   seq?: number;
+  /** `random-init`: also fine-tune the same way from a random encoder and record its score beside the result. */
+  baseline?: 'random-init';
   backend?: EngineInitOptions['backend'];
 }
 export const finetuneStart = new RequestType<FinetuneParams, RunStarted, void>('electra/finetuneStart');

@@ -63,3 +63,27 @@ test('a cancelled evaluation writes nothing; a checkpoint outside a run without 
   const empty = tempDir('not-a-checkpoint');
   await assert.rejects(service.evaluate({ checkpoint: empty, corpus: [corpus] }, () => undefined, new AbortController().signal), /no model\.safetensors.*choose a checkpoint folder/);
 });
+
+test('evaluating on a tiny held-out split prints intervals next to accuracy and AUC and one line saying it is rough', async () => {
+  const { checkpoint, corpus } = trainedRun();
+  const args = [CLI, 'eval', '--checkpoint', checkpoint, '--corpus', corpus, '--split', 'all', '--max-examples', '4', '--backend', 'wasm'];
+  const text = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  assert.equal(text.status, 0, text.stderr);
+  const tokens = Number(/\((\d+) tokens\)/.exec(text.stdout)?.[1]);
+  assert.ok(tokens > 0 && tokens < 2000, text.stdout);
+  assert.match(text.stdout, /disc_accuracy\s+\d\.\d{4}\s+\(95% \d\.\d{4}–\d\.\d{4}\)/);
+  assert.match(text.stdout, /disc_auc\s+\d\.\d{4}\s+\(95% \d\.\d{4}–\d\.\d{4}\)/);
+  assert.doesNotMatch(text.stdout, /_low|_high/, 'bounds are shown next to their metric, not as metrics');
+  assert.match(text.stdout, new RegExp(`warning: only ${tokens} evaluated tokens: these figures are rough \\(±0\\.\\d\\d\\)`));
+
+  const json = spawnSync(process.execPath, [...args, '--json'], { encoding: 'utf8' });
+  assert.equal(json.status, 0, json.stderr);
+  const report = JSON.parse(json.stdout) as { tokens: number; warning?: string; metrics: Record<string, number> };
+  assert.equal(report.tokens, tokens);
+  assert.match(report.warning ?? '', /these figures are rough/);
+  for (const m of ['disc_accuracy', 'disc_auc']) {
+    const [low, value, high] = [report.metrics[`${m}_low`], report.metrics[m], report.metrics[`${m}_high`]];
+    assert.ok(low <= value && value <= high && high - low > 0.01, `${m} ${low} ≤ ${value} ≤ ${high}`);
+  }
+  if (report.metrics.injected_auc !== undefined) assert.ok(report.metrics.injected_auc_low <= report.metrics.injected_auc);
+});

@@ -63,7 +63,7 @@ function batchWordsOf(tokenizer: WordPieceTokenizer, text: string): number {
 
 test("the demo's verdict says whether it learned, from the injected-corruption figures", async () => {
   const { verdict } = await import('../src/cli/demo');
-  const report = (found: number, auc: number) => ({ fraction: 0.1, tokens: 10_000, swapped: 400, found, chance: 16, auc });
+  const report = (found: number, auc: number) => ({ fraction: 0.1, tokens: 10_000, swapped: 400, found, chance: 16, auc, auc_interval: [auc - 0.02, auc + 0.02] as [number, number] });
   assert.match(verdict(report(80, 0.85), 300), /^verdict: it learned — after 300 steps .* 5× as often as chance/);
   assert.match(verdict(report(30, 0.7), 300), /^verdict: it is learning — .* 1\.9× .* run longer/);
   assert.match(verdict(report(16, 0.5), 300), /^verdict: not yet/);

@@ -21,6 +21,9 @@ test('fine-tuning from the editor: the output folder defaults to <checkpoint>/fi
     '--epochs', '1', '--lr', '0.001', '--batch', '8', '--seq', '64', '--backend', 'wasm']);
   assert.equal(finetuneCommand({ checkpoint, train: '/d/t.tsv', dev: '/d/v.tsv', out: 'elsewhere', regression: false }).runDir, path.resolve('elsewhere'));
   assert.ok(!finetuneCommand({ checkpoint, train: '/d/t.tsv', dev: '/d/v.tsv', regression: false }).args.includes('--regression'));
+  // The editor's "fine-tune from random init too" answer.
+  const baseline = finetuneCommand({ checkpoint, train: '/d/t.tsv', dev: '/d/v.tsv', baseline: 'random-init' });
+  assert.deepEqual(baseline.args.slice(-2), ['--baseline', 'random-init']);
   // A value the CLI refuses still reaches it, so its one-line message explains the refusal.
   assert.deepEqual(finetuneCommand({ checkpoint, train: '/d/t.tsv', dev: '/d/v.tsv', epochs: 0 }).args.slice(-2), ['--epochs', '0']);
 });

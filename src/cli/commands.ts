@@ -6,6 +6,7 @@ import { readTextFile, type DocumentBoundary } from '../engine/data/corpus';
 import { scoreText } from '../engine/inference/heatmap';
 import { corruptText } from '../engine/inference/corrupt';
 import { injectedSentence } from '../engine/eval/injected-corruption';
+import { intervalOf } from '../engine/eval/intervals';
 import { evaluatePretraining } from '../engine/eval/pretraining-eval';
 import { pretrain, type TrainerEvent } from '../engine/pretrain/trainer';
 import { OBJECTIVES } from '../engine/pretrain/objectives';
@@ -148,6 +149,11 @@ export async function evalCommand(flags: Flags, positionals: readonly string[] =
     return;
   }
   process.stdout.write(`${result.checkpoint} on ${result.examples} ${result.split} examples (${result.tokens} tokens):\n`);
-  for (const [k, v] of Object.entries(result.metrics)) if (v !== undefined) process.stdout.write(`  ${k.padEnd(28)} ${v.toFixed(4)}\n`);
+  for (const [k, v] of Object.entries(result.metrics)) {
+    if (v === undefined || /_(low|high)$/.test(k)) continue;
+    const interval = intervalOf(result.metrics, k);
+    process.stdout.write(`  ${k.padEnd(28)} ${v.toFixed(4)}${interval ? `  (95% ${interval[0].toFixed(4)}–${interval[1].toFixed(4)})` : ''}\n`);
+  }
   if (result.injected) process.stdout.write(`${injectedSentence(result.injected, split)}\n`);
+  if (result.warning) process.stdout.write(`warning: ${result.warning}\n`);
 }

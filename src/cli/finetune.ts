@@ -1,9 +1,9 @@
 import { UserError } from '../engine/errors';
-import { finetune, type FinetuneEvent } from '../engine/finetune/trainer';
+import { finetune, type FinetuneEvent, type FinetuneResults } from '../engine/finetune/trainer';
 import type { FinetuneRequest, SelectionMetric } from '../engine/finetune/options';
 import { int, num, startBackend, type Flags } from './commands';
 
-const USAGE = 'electra-lab finetune --checkpoint <dir> --train <file> --dev <file> --out <dir> [--task-name N] [--text-a col] [--text-b col] [--label col] [--regression] [--epochs N] [--lr X] [--batch B] [--seq L] [--layer-decay D] [--seed S] [--head hf|dense] [--progress-json] [--json]';
+const USAGE = 'electra-lab finetune --checkpoint <dir> --train <file> --dev <file> --out <dir> [--task-name N] [--text-a col] [--text-b col] [--label col] [--regression] [--epochs N] [--lr X] [--batch B] [--seq L] [--layer-decay D] [--seed S] [--baseline random-init] [--head hf|dense] [--progress-json] [--json]';
 
 function str(flags: Flags, name: string): string | undefined {
   const v = flags[name];
@@ -35,6 +35,16 @@ function printer(): (e: FinetuneEvent) => void {
   };
 }
 
+/** The baselines next to the score: "majority answer ("0") — accuracy 0.5620, …" and the random-init run's. */
+function baselineLines(results: FinetuneResults): string[] {
+  const fixed = (m: object) => Object.entries(m).filter(([k, v]) => k !== 'loss' && typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ');
+  const { majority, random_init: random } = results.baselines;
+  const lines: string[] = [];
+  if (majority) lines.push(`baseline, always answering "${majority.label}" — ${fixed({ ...majority, label: undefined })}\n`);
+  if (random) lines.push(`baseline, the same fine-tuning from a random encoder (best epoch ${random.best_epoch}${random.stopped ? ', stopped' : ''}) — ${fixed(random.metrics)}\n`);
+  return lines;
+}
+
 export async function finetuneCommand(flags: Flags, signal: AbortSignal): Promise<void> {
   const request: FinetuneRequest = {
     checkpoint: required(flags, 'checkpoint'), train: required(flags, 'train'), dev: required(flags, 'dev'), out: required(flags, 'out'),
@@ -43,6 +53,7 @@ export async function finetuneCommand(flags: Flags, signal: AbortSignal): Promis
     epochs: int(flags, 'epochs'), learningRate: num(flags, 'lr'), batchSize: int(flags, 'batch'), seqLength: int(flags, 'seq'),
     layerDecay: num(flags, 'layer-decay'), adamEpsilon: num(flags, 'adam-epsilon'), seed: int(flags, 'seed'), selectBy: str(flags, 'select-by') as SelectionMetric | undefined,
     randomInit: flags['random-init'] === true ? true : undefined,
+    baseline: str(flags, 'baseline') as FinetuneRequest['baseline'],
     head: str(flags, 'head') as FinetuneRequest['head'],
   };
   const quiet = flags.json === true || flags['progress-json'] === true;
@@ -55,6 +66,7 @@ export async function finetuneCommand(flags: Flags, signal: AbortSignal): Promis
     const show = (m: object) => Object.entries(m).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ');
     process.stdout.write(`${results.task}: best dev epoch ${results.best_epoch} of ${results.epochs} (saved) — ${show(results.metrics)}\n`
       + `last step (epoch ${results.last_epoch}, what google-research/electra reports) — ${show(results.last_metrics)}\n`
+      + baselineLines(results).join('')
       + `model: ${results.output}\nresults: ${results.results}\n`);
   }
 }

@@ -6,6 +6,7 @@ import type { Panels } from './panels';
 import { finetuneHeadline, listCheckpoints, readFinetuneResults } from './run-folders';
 import { followRun, requestRun, showRunError } from './run-progress';
 import { pick } from './questions';
+import { askSettings } from './finetune-settings';
 import { readTaskColumns, TaskFileError } from './task-columns';
 
 export interface FinetuneOutcome {
@@ -97,7 +98,8 @@ async function askParams(engine: EngineContext, given: Partial<FinetuneParams>):
   if (!kind) return undefined;
   try {
     const columns = await askColumns(train);
-    return columns && { ...given, checkpoint, train, dev, regression: kind.regression, ...columns };
+    const settings = columns && (await askSettings(checkpoint, train));
+    return settings && { ...given, checkpoint, train, dev, regression: kind.regression, ...columns, ...settings };
   } catch (e) {
     if (!(e instanceof TaskFileError)) throw e;
     void vscode.window.showErrorMessage(`ELECTRA: ${e.message}`);
@@ -133,7 +135,10 @@ export async function startFinetuning(engine: EngineContext, panels: Panels, giv
   const headline = results && finetuneHeadline(results);
   const said = results && headline ? `${results.task}: ${headline.name} ${headline.value.toFixed(3)} on dev (best epoch ${results.bestEpoch ?? '?'} of ${results.epochs ?? '?'})` : `the results are in ${end.results ?? runDir}`;
   const SHOW = 'Show in Evaluation Panel';
-  void vscode.window.showInformationMessage(`ELECTRA fine-tuning ${end.stopped ? 'stopped, best epoch kept' : 'finished'} — ${said}`, SHOW).then((choice) => {
+  // A score that is not above the majority answer, or from too few steps, is said as a warning, not a success.
+  const warned = results?.warnings.length ? `. ${results.warnings.join('. ')}` : '';
+  const show = warned ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  void show(`ELECTRA fine-tuning ${end.stopped ? 'stopped, best epoch kept' : 'finished'} — ${said}${warned}`, SHOW).then((choice) => {
     if (choice === SHOW) void panels.evaluation.show([checkpoint]);
   });
   return { runDir, checkpoint, stopped: end.stopped, results: end.results, task: results?.task, metrics: results?.metrics, headline, params };

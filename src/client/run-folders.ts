@@ -119,6 +119,8 @@ export interface FinetuneResultsFile extends FinetuneSummary {
   epochs?: number;
   /** The dev metric that chose the best epoch. */
   selectBy?: string;
+  /** Too few steps, a score not above the majority answer (the engine's finetune/baselines.ts). */
+  warnings: string[];
 }
 
 /** The dev metric that chose the best epoch (the first one reported if the file does not say). */
@@ -162,5 +164,6 @@ export async function readFinetuneResults(file: string): Promise<FinetuneResults
   return {
     task: typeof raw.task === 'string' ? raw.task : path.basename(file, '.json'), metrics,
     bestEpoch: number(raw.best_epoch), epochs: number(raw.epochs), selectBy: typeof options.selectBy === 'string' ? options.selectBy : undefined,
+    warnings: Array.isArray(raw.warnings) ? raw.warnings.filter((w): w is string => typeof w === 'string').slice(0, 5) : [],
   };
 }

@@ -81,7 +81,8 @@ export const guards = {
   }),
   finetuneStart: (p: unknown) => check<FinetuneParams>(finetuneStart.method, p, {
     checkpoint: 'path', train: 'path', dev: 'path', 'out?': 'path', 'taskName?': 'text', 'textA?': 'text', 'textB?': 'text',
-    'label?': 'text', 'regression?': 'bool', 'epochs?': 'int', 'lr?': 'number', 'batch?': 'int', 'seq?': 'int', 'backend?': BACKENDS,
+    'label?': 'text', 'regression?': 'bool', 'epochs?': 'int', 'lr?': 'number', 'batch?': 'int', 'seq?': 'int', 'baseline?': ['random-init'],
+    'backend?': BACKENDS,
   }),
   runStop: (p: unknown) => check<{ runDir: string }>(runStop.method, p, { runDir: 'path' }),
   setAllowedRoots: (p: unknown) => check<AllowedRoots>(setAllowedRoots.method, p, { roots: 'paths', trusted: 'bool' }),

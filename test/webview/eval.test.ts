@@ -117,6 +117,30 @@ describe('eval page', () => {
     assert.equal(await p.page.$eval('select.native-select', (s) => (s as HTMLSelectElement).value), 'loss');
   });
 
+  it('shows intervals next to accuracy and AUC, one plain line for a tiny held-out split, and fine-tuning baselines', async () => {
+    const p = await h.open('eval');
+    await p.send(f.checkpoints);
+    const base = f.results[0].evaluation;
+    const metrics = { ...base.metrics, disc_auc: 0.8, disc_auc_low: 0.74, disc_auc_high: 0.86, disc_accuracy: 0.9, disc_accuracy_low: 0.88, disc_accuracy_high: 0.92 };
+    const tiny: Result = { type: 'result', evaluation: { ...base, split: 'heldout', tokens: 812, metrics,
+      finetune: [{ task: 'sst2', metrics: { accuracy: 0.55, majority_accuracy: 0.56, random_init_accuracy: 0.54 } }] } };
+    const large: Result = { type: 'result', evaluation: { ...f.results[1].evaluation, tokens: 5000, metrics } };
+    await p.send(tiny);
+    await p.send(large);
+    await p.send({ type: 'idle' });
+    const status = await column(p, 'status');
+    const steps = await column(p, 'step');
+    const tinyRow = steps.indexOf(String(base.step));
+    assert.match(status[tinyRow], /only 812 held-out tokens: these figures are rough \(±0\.06\)/);
+    assert.doesNotMatch(status[1 - tinyRow], /rough/, 'a split of 5,000 tokens gets no warning');
+    assert.deepEqual((await column(p, 'disc_auc'))[tinyRow], '0.8000 ±0.060');
+    const tooltip = await p.page.$$eval('table.grid tbody td span[title^="95% interval"]', (s) => s.map((e) => e.getAttribute('title')));
+    assert.ok(tooltip.includes('95% interval 0.7400–0.8600') && tooltip.includes('95% interval 0.8800–0.9200'), tooltip.join(' | '));
+    assert.deepEqual((await headers(p)).slice(-3), ['sst2:accuracy', 'sst2:majority_accuracy', 'sst2:random_init_accuracy']);
+    assert.equal((await column(p, 'sst2:majority_accuracy'))[tinyRow], '0.5600');
+    assert.deepEqual(await p.problems(), []);
+  });
+
   it('posts fine-tune for the checked checkpoints, with the split their new evaluation uses', async () => {
     const p = await h.open('eval');
     await p.send(f.checkpoints);

@@ -15,7 +15,8 @@ import { el, fmt } from '../shared/dom';
 import { listen } from '../shared/messages';
 import { connectHost, field, isString, isStringArray } from '../shared/vscode-api';
 import { checkpointPicker } from './picker';
-import { metricColumns, rowFor, type EvalRow } from './rows';
+import { metricColumns, rowFor, type EvalRow, type MetricColumn } from './rows';
+import { smallSplitWarning } from '../../src/engine/eval/intervals';
 
 type Split = 'heldout' | 'all';
 interface EvalState {
@@ -161,8 +162,21 @@ const statusCell = (r: EvalRow): Node | string => {
     return bar.el;
   }
   if (r.queued && !r.evaluation) return el('span', { className: 'muted', text: 'queued' });
-  if (r.evaluation) return el('span', { className: 'muted', text: `${r.evaluation.cached ? 'cached' : 'done'} · ${r.evaluation.examples} ex.` });
+  if (r.evaluation) {
+    const e = r.evaluation;
+    const done = el('span', { className: 'muted', text: `${e.cached ? 'cached' : 'done'} · ${e.examples} ex.` });
+    const warning = smallSplitWarning(e.tokens, e.split, e.metrics);
+    return warning ? el('span', {}, [done, el('span', { className: 'small-split', text: warning, attrs: { role: 'note' } })]) : done;
+  }
   return '';
+};
+/** A figure, with "±h" and its 95% interval in the tooltip where the engine recorded one. */
+const metricCell = (m: MetricColumn, e: CheckpointEvaluation | undefined): Node | string => {
+  const value = e ? m.value(e) : undefined;
+  const interval = e && value !== undefined ? m.interval?.(e) : undefined;
+  if (!interval) return fmt(value, 4);
+  const half = (interval[1] - interval[0]) / 2;
+  return el('span', { text: `${fmt(value, 4)} ±${half.toFixed(3)}`, attrs: { title: `95% interval ${interval[0].toFixed(4)}–${interval[1].toFixed(4)}` } });
 };
 const columnsFor = (all: EvalRow[]): Column<EvalRow>[] => [
   { key: 'run', label: 'run', value: (r) => r.run },
@@ -174,7 +188,7 @@ const columnsFor = (all: EvalRow[]): Column<EvalRow>[] => [
     label: m.label,
     numeric: true,
     value: (r: EvalRow) => (r.evaluation ? m.value(r.evaluation) : undefined),
-    cell: (r: EvalRow) => fmt(r.evaluation ? m.value(r.evaluation) : undefined, 4),
+    cell: (r: EvalRow) => metricCell(m, r.evaluation),
   })),
 ];
 const table = sortableTable<EvalRow>({

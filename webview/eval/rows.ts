@@ -3,6 +3,7 @@
  * evaluated or failed; the standard pretraining metrics plus one column per fine-tuning metric present.
  */
 import type { CheckpointEvaluation, CheckpointRef } from '../../src/protocol';
+import { intervalOf, type Interval } from '../../src/engine/eval/intervals';
 
 export interface EvalRow {
   checkpoint: string;
@@ -33,10 +34,12 @@ export interface MetricColumn {
   key: string;
   label: string;
   value: (e: CheckpointEvaluation) => number | undefined;
+  /** The 95% interval the engine recorded next to it (accuracy and AUC), if any. */
+  interval?: (e: CheckpointEvaluation) => Interval | undefined;
 }
 
 export function metricColumns(rows: readonly EvalRow[]): MetricColumn[] {
-  const standard: MetricColumn[] = STANDARD_METRICS.map((k) => ({ key: k, label: k, value: (e) => e.metrics[k] }));
+  const standard: MetricColumn[] = STANDARD_METRICS.map((k) => ({ key: k, label: k, value: (e) => e.metrics[k], interval: (e) => intervalOf(e.metrics, k) }));
   const tasks = new Map<string, MetricColumn>();
   for (const r of rows) {
     for (const f of r.evaluation?.finetune ?? []) {

@@ -15,6 +15,7 @@ import { Rng } from '../data/rng';
 import type { Batch } from '../pretrain/batch';
 import { encoderInputs } from '../pretrain/passes';
 import { rocAuc } from './binary-metrics';
+import { aucInterval, withInterval, type Interval } from './intervals';
 
 export interface InjectedCorruptionReport {
   /** Fraction of each sequence's words swapped. */
@@ -23,6 +24,8 @@ export interface InjectedCorruptionReport {
   tokens: number;
   swapped: number;
   auc: number;
+  /** 95% interval of `auc` (Hanley–McNeil, intervals.ts). */
+  auc_interval: Interval;
   /** Swapped words among the `swapped` highest-scored tokens, and what a random ranking finds on average. */
   found: number;
   chance: number;
@@ -88,7 +91,8 @@ export class InjectedCorruption {
     if (swapped === 0 || swapped === tokens) return undefined;
     const order = this.scores.map((_, i) => i).sort((a, b) => this.scores[b] - this.scores[a]);
     const found = order.slice(0, swapped).reduce((s, i) => s + this.labels[i], 0);
-    return { fraction: this.fraction, tokens, swapped, auc: rocAuc(this.scores, this.labels), found, chance: (swapped * swapped) / tokens };
+    const auc = rocAuc(this.scores, this.labels);
+    return { fraction: this.fraction, tokens, swapped, auc, auc_interval: aucInterval(auc, swapped, tokens - swapped), found, chance: (swapped * swapped) / tokens };
   }
 
   private wordPositions(batch: Batch, row: number): number[] {
@@ -109,5 +113,5 @@ export class InjectedCorruption {
 export function injectedSentence(r: InjectedCorruptionReport, split: 'heldout' | 'all' = 'heldout'): string {
   const percent = Math.round(r.fraction * 100);
   return `with ${percent}% of ${split === 'heldout' ? 'held-out words' : 'the words of the training text'} swapped for random vocabulary words, the discriminator found ${r.found} of ` +
-    `${r.swapped} among its ${r.swapped} most suspicious tokens (chance would find ~${Math.round(r.chance)}); AUC ${r.auc.toFixed(3)} (0.5 = chance)`;
+    `${r.swapped} among its ${r.swapped} most suspicious tokens (chance would find ~${Math.round(r.chance)}); AUC ${withInterval(r.auc, r.auc_interval)} (0.5 = chance)`;
 }

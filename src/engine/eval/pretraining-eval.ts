@@ -12,6 +12,7 @@ import { OBJECTIVES, hasDiscriminatorHead } from '../pretrain/objectives';
 import { pretrainingStep } from '../pretrain/step';
 import { PretrainingMetricsAccumulator, type PretrainingMetrics } from '../pretrain/metrics';
 import { InjectedCorruption, type InjectedCorruptionReport } from './injected-corruption';
+import { aucInterval, smallSplitWarning, wilsonInterval, type Interval } from './intervals';
 
 export interface EvalOptions {
   corpus: string[];
@@ -39,10 +40,13 @@ export interface EvalReport {
   split: 'heldout' | 'all';
   examples: number;
   tokens: number;
-  /** Metrics, with the injected-corruption figures as injected_auc/_found/_swapped/_chance. */
+  /** Metrics, with the injected-corruption figures as injected_auc/_found/_swapped/_chance, and 95% intervals as
+   *  disc_accuracy_low/_high (Wilson), disc_auc_low/_high and injected_auc_low/_high (Hanley–McNeil). */
   metrics: PretrainingMetrics & Record<string, number | undefined>;
   /** Words swapped for other vocabulary words, found by the discriminator (absent for an MLM-only checkpoint). */
   injected?: InjectedCorruptionReport;
+  /** Set when the split has fewer than ~2,000 tokens: one plain line saying the figures are rough. */
+  warning?: string;
 }
 
 /**
@@ -98,5 +102,19 @@ export async function evaluatePretraining(checkpoint: LoadedCheckpoint, options:
   const found = injected?.result();
   const metrics: EvalReport['metrics'] = { ...accumulator.result() };
   if (found) Object.assign(metrics, { injected_auc: found.auc, injected_found: found.found, injected_swapped: found.swapped, injected_chance: found.chance });
-  return { checkpoint: checkpoint.dir, split: options.split, examples: count, tokens, metrics, injected: found };
+  addIntervals(metrics, accumulator.discriminatorCount, found);
+  const warning = smallSplitWarning(tokens, options.split, metrics);
+  return { checkpoint: checkpoint.dir, split: options.split, examples: count, tokens, metrics, injected: found, ...(warning ? { warning } : {}) };
+}
+
+/** 95% intervals next to accuracy and AUC, as `<metric>_low` / `<metric>_high` (see intervals.ts for the methods). */
+function addIntervals(metrics: Record<string, number | undefined>, n: number, injected: InjectedCorruptionReport | undefined): void {
+  const put = (name: string, [low, high]: Interval) => Object.assign(metrics, { [`${name}_low`]: low, [`${name}_high`]: high });
+  const accuracy = metrics.disc_accuracy, auc = metrics.disc_auc, replaced = metrics.replaced_fraction;
+  if (n > 0 && accuracy !== undefined) put('disc_accuracy', wilsonInterval(Math.round(accuracy * n), n));
+  if (n > 0 && auc !== undefined && replaced !== undefined) {
+    const positives = Math.round(replaced * n);
+    put('disc_auc', aucInterval(auc, positives, n - positives));
+  }
+  if (injected) put('injected_auc', injected.auc_interval);
 }

@@ -1,8 +1,12 @@
 import { UserError } from '../errors';
-import { glueDefaults } from './glue';
+import { defaultLearningRate, glueDefaults } from './glue';
+
+export { defaultLearningRate };
 import { checkOptimizerNumbers, checkTokensPerStep } from '../pretrain/options';
 
-export type TaskKind = 'classification' | 'regression';
+import type { TaskKind } from '../../finetune-defaults';
+
+export type { TaskKind };
 export type SelectionMetric = 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
 
 /** Everything that defines a fine-tuning run; recorded in the results JSON as `options`. */
@@ -32,6 +36,8 @@ export interface FinetuneOptions {
   selectBy: SelectionMetric;
   /** Start from a randomly initialised encoder of the checkpoint's shape (the no-pretraining baseline). */
   randomInit: boolean;
+  /** `random-init`: after the main run, fine-tune the same way from a random encoder and record its score. */
+  baseline: 'none' | 'random-init';
   /** Train on every pair twice, the second time swapped (google-research/electra's double_unordered; MRPC, STS-B). */
   doubleUnordered: boolean;
   /** Regression targets in this range are rescaled to 0–1 for training (STS-B: [0, 5], as the reference). */
@@ -42,19 +48,6 @@ export interface FinetuneOptions {
 }
 
 export type ClassifierHeadKind = 'hf' | 'dense';
-
-/**
- * Peak learning rates by encoder width. The paper's Table 7: 3e-4 for ELECTRA-Small (hidden 256), 1e-4 for Base
- * (768), 5e-5 for Large (1024); google-research/electra's configure_finetuning.py default is 1e-4. Narrower
- * models than Small (our `tiny`, hidden 128) get 1e-3: on a lexical sentiment toy task a random-init `tiny`
- * reached 100% dev accuracy in one epoch (25 steps) at 1e-3 and swung between 56% and 96% over three at 1e-4.
- */
-export function defaultLearningRate(hiddenSize: number): number {
-  if (hiddenSize <= 128) return 1e-3;
-  if (hiddenSize <= 256) return 3e-4;
-  if (hiddenSize <= 768) return 1e-4;
-  return 5e-5;
-}
 
 /**
  * Adam's ε: google-research/electra's 1e-6 for Small and up. A 2-layer, 128-wide encoder behind a fresh head
@@ -95,6 +88,7 @@ export function resolveFinetuneOptions(given: FinetuneRequest, hiddenSize: numbe
     seed: 42,
     selectBy: defaultSelection(kind, taskName),
     randomInit: false,
+    baseline: 'none',
     doubleUnordered: glue?.doubleUnordered ?? false,
     targetRange: kind === 'regression' ? glue?.targetRange : undefined,
     head: 'hf',
@@ -116,6 +110,8 @@ function validate(o: FinetuneOptions): void {
   if (!(o.learningRate > 0 && o.learningRate < 1)) throw new UserError(`--lr ${o.learningRate} must be in (0, 1)`);
   if (!(o.layerDecay > 0 && o.layerDecay <= 1)) throw new UserError(`--layer-decay ${o.layerDecay} must be in (0, 1] (1 = no decay)`);
   if (o.head !== 'hf' && o.head !== 'dense') throw new UserError(`--head ${String(o.head)} — use hf (Hugging Face's, the default) or dense (google-research/electra's)`);
+  if (o.baseline !== 'none' && o.baseline !== 'random-init') throw new UserError(`--baseline ${String(o.baseline)} — use random-init (or leave it out)`);
+  if (o.baseline === 'random-init' && o.randomInit) throw new UserError('--baseline random-init with --random-init compares a random encoder with itself — drop one of them');
   if (!Number.isInteger(o.seed)) throw new UserError(`--seed ${o.seed} must be an integer`);
   if (!/^[\w.-]{1,100}$/.test(o.taskName)) throw new UserError(`--task-name "${o.taskName}" must be letters, digits, '.', '_' or '-' (it names <checkpoint>/finetune/<task>.json)`);
   const allowed: SelectionMetric[] = o.kind === 'regression' ? ['pearson', 'spearman'] : ['accuracy', 'f1', 'mcc'];

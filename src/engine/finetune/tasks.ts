@@ -1,7 +1,7 @@
-import * as path from 'node:path';
 import { UserError } from '../errors';
 import { readRegularFile } from '../data/regular-file';
 import type { TaskKind } from './options';
+export { taskNameFromFile } from '../../finetune-defaults';
 
 /** One labelled example as read from a task file; `line` (1-based) is for error messages. */
 export interface RawExample {
@@ -135,9 +135,3 @@ export function labelTargets(task: TaskFile, kind: TaskKind, labels: string[], t
   return out;
 }
 
-/** A task's name from its training file: GLUE's folder name (SST-2/train.tsv → SST-2), else the file's stem. */
-export function taskNameFromFile(file: string): string {
-  const stem = path.basename(file).replace(/\.[^.]*$/, '');
-  const name = /^(train|dev|test|validation)$/i.test(stem) ? path.basename(path.dirname(path.resolve(file))) : stem;
-  return name.replace(/[^\w.-]+/g, '_').slice(0, 100) || 'task';
-}

@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { UserError } from '../errors';
 import { FINETUNE_DIR } from '../checkpoint/folder';
 import { writeFileAtomic } from '../checkpoint/atomic';
-import { readElectraFolder } from '../checkpoint/electra-folder';
+import { readElectraFolder, type ElectraFolder } from '../checkpoint/electra-folder';
 import { ElectraModel } from '../model/electra';
 import { DropoutSeeds } from '../model/layers';
 import { isDecayed } from '../model/names';
@@ -18,6 +18,7 @@ import type { TaskMetrics } from './metrics';
 import { layerRateScale, SequenceClassifier } from './model';
 import { resolveFinetuneOptions, type FinetuneOptions, type FinetuneRequest } from './options';
 import { CLASSIFIER_ARCHITECTURE, saveClassifier } from './save';
+import { finetuneWarnings, majorityBaseline, type MajorityBaseline } from './baselines';
 import { labelSet, labelTargets, readTaskFile, taskNameFromFile, type TaskFile } from './tasks';
 
 /** Progress as pretraining reports it (same kinds, so the engine forwards both the same way); every metric is a number. */
@@ -46,6 +47,13 @@ export interface FinetuneResults {
   labels?: string[];
   stopped: boolean;
   options: FinetuneOptions;
+  /** Optimizer steps of the main run (fewer than ~100 gets a warning). */
+  optimizer_steps: number;
+  /** What the score must beat: the majority answer on dev (classification; always), and with --baseline random-init
+   *  the same fine-tuning from a random encoder (its best dev epoch's metrics). */
+  baselines: { majority?: MajorityBaseline; random_init?: { metrics: TaskMetrics; best_epoch: number; stopped: boolean } };
+  /** Plain lines: too few steps, a score not above the majority answer. */
+  warnings: string[];
 }
 
 /** More than this share of [UNK] pieces means the checkpoint's vocabulary does not fit the task's text. */
@@ -87,6 +95,63 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
     encoder = fresh.exportTensors().discriminator;
     fresh.dispose();
   }
+  const splits: Splits = { train: trainSplit, dev: devSplit, trainTargets, devTargets, trainCount: train.examples.length };
+  const run = await trainOnce(o, source, encoder, numLabels, splits, { outDir, labels, checkpointDir }, onEvent, signal);
+  const { step, best, last, diverged } = run;
+  let stopped = run.stopped;
+  const majority = o.kind === 'classification' ? majorityBaseline(trainTargets, devTargets, labels) : undefined;
+  let randomInit: FinetuneResults['baselines']['random_init'];
+  if (o.baseline === 'random-init' && !stopped && !diverged && best) {
+    onEvent({ kind: 'info', message: `baseline: the same fine-tuning from a randomly initialised encoder (${o.epochs} epochs)` });
+    const fresh = ElectraModel.initialise({ discriminator: source.config, embeddingSharing: 'none' }, o.seed);
+    const freshEncoder = fresh.exportTensors().discriminator;
+    fresh.dispose();
+    const base = await trainOnce(o, source, freshEncoder, numLabels, splits, undefined, (e) => {
+      // Its steps are not forwarded: a progress bar would run backwards from the main run's last step.
+      if (e.kind === 'metrics') onEvent({ kind: 'info', message: `random-init baseline, epoch ${e.record.epoch}: ${o.selectBy} ${e.record[o.selectBy]?.toFixed(4)}` });
+    }, signal);
+    if (base.best) randomInit = { metrics: base.best.metrics, best_epoch: base.best.epoch, stopped: base.stopped || base.diverged !== undefined };
+  }
+  if (diverged && !best) throw new UserError(`${diverged}; no epoch finished, nothing was written`);
+  if (diverged) stopped = true;
+  const results: FinetuneResults = {
+    task: o.taskName, kind: o.kind, metrics: best!.metrics, best_epoch: best!.epoch,
+    last_epoch: last!.epoch, last_metrics: last!.metrics, saved_model: 'best_dev_epoch', epochs: o.epochs,
+    train_examples: train.examples.length, dev_examples: dev.examples.length, output: outDir,
+    labels: o.kind === 'classification' ? labels : undefined, stopped, options: { ...o, checkpoint: checkpointDir, out: outDir },
+    optimizer_steps: step, baselines: { ...(majority ? { majority } : {}), ...(randomInit ? { random_init: randomInit } : {}) },
+    warnings: best ? finetuneWarnings(step, best.metrics, o.selectBy, majority) : [],
+  };
+  for (const message of results.warnings) onEvent({ kind: 'warning', message });
+  await fs.mkdir(path.dirname(resultsFile), { recursive: true });
+  await writeFileAtomic(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  if (diverged) {
+    throw new UserError(`${diverged}; the best epoch before it (${best!.epoch}) is kept in ${outDir}, results in ${resultsFile}`);
+  }
+  onEvent({ kind: 'done', step, checkpoint: outDir, stopped, results: resultsFile });
+  return { ...results, results: resultsFile };
+}
+
+interface Splits {
+  train: EncodedSplit;
+  dev: EncodedSplit;
+  trainTargets: Float32Array;
+  devTargets: Float32Array;
+  trainCount: number;
+}
+interface TrainOutcome {
+  step: number;
+  best?: { epoch: number; metrics: TaskMetrics };
+  last?: { epoch: number; metrics: TaskMetrics };
+  stopped: boolean;
+  diverged?: string;
+}
+
+/** One fine-tuning from `encoder`: epochs of training, dev after each, the best epoch saved to `save.outDir`
+ *  (a baseline run passes no `save`: only its metrics are kept). */
+async function trainOnce(o: FinetuneOptions, source: ElectraFolder, encoder: ElectraFolder['tensors'], numLabels: number, splits: Splits,
+  save: { outDir: string; labels: string[]; checkpointDir: string } | undefined, onEvent: (e: FinetuneEvent) => void, signal?: AbortSignal): Promise<TrainOutcome> {
+  const tokenizer = source.tokenizer;
   const model = SequenceClassifier.fromEncoder(source.config, encoder, numLabels, o.seed, source.folder.modelPath, o.head);
   const layers = source.config.num_hidden_layers;
   const optimizer = new AdamW(model.params, {
@@ -96,22 +161,23 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
   const variables = [...model.params.values()];
   const nameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
 
-  const stepsPerEpoch = Math.ceil(train.examples.length / o.batchSize);
+  const stepsPerEpoch = Math.ceil(splits.trainCount / o.batchSize);
   const totalSteps = stepsPerEpoch * o.epochs;
   const warmup = Math.round(totalSteps * o.warmupFraction);
   const rng = new Rng(o.seed);
   const padId = tokenizer.specialIds.pad;
-  const about = (epoch: number, metrics: TaskMetrics) => ({ task: o.taskName, kind: o.kind, epoch, metrics, source: checkpointDir });
+  const about = (epoch: number, metrics: TaskMetrics) => ({ task: o.taskName, kind: o.kind, epoch, metrics, source: save?.checkpointDir });
 
   let step = 0;
   let best: { epoch: number; metrics: TaskMetrics } | undefined;
   let last: { epoch: number; metrics: TaskMetrics } | undefined;
   let stopped = false;
   let diverged: string | undefined;
+  const outDir = save?.outDir;
   const started = performance.now();
   try {
     for (let epoch = 1; epoch <= o.epochs && !stopped; epoch++) {
-      const order = rng.fork(`epoch:${epoch}`).shuffle(Array.from({ length: train.examples.length }, (_, i) => i));
+      const order = rng.fork(`epoch:${epoch}`).shuffle(Array.from({ length: splits.trainCount }, (_, i) => i));
       let lossSum = 0, lossCount = 0;
       for (let start = 0; start < order.length; start += o.batchSize) {
         // A step is synchronous tfjs work: let SIGINT/SIGTERM handlers (and the engine's Stop) run between steps.
@@ -122,8 +188,8 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
         }
         step += 1;
         const indices = order.slice(start, start + o.batchSize);
-        const batch = batchOf(trainSplit.sequences, indices, padId);
-        const targets = Float32Array.from(indices, (i) => trainTargets[i]);
+        const batch = batchOf(splits.train.sequences, indices, padId);
+        const targets = Float32Array.from(indices, (i) => splits.trainTargets[i]);
         const seeds = new DropoutSeeds(rng.fork(`step:${step}`).nextUint32() % 2147483647);
         const { value, grads } = tf.variableGrads(() => taskLoss(model.logits(batch, seeds), tf.tensor1d(targets), o.kind), variables);
         const loss = value.dataSync()[0];
@@ -143,36 +209,24 @@ export async function finetune(request: FinetuneRequest, onEvent: (e: FinetuneEv
       if (diverged) break;
       // A stop mid-epoch still evaluates: the model so far is kept if it is the best one.
       if (lossCount === 0 && best) break;
-      const { metrics } = evaluateSplit(model, devSplit.sequences, devTargets, o.kind, padId);
+      const { metrics } = evaluateSplit(model, splits.dev.sequences, splits.devTargets, o.kind, padId);
       const trainLoss: Record<string, number> = lossCount ? { train_loss: lossSum / lossCount } : {};
       onEvent({ kind: 'metrics', record: { step, epoch, ...definedNumbers(metrics), ...trainLoss, elapsed_s: (performance.now() - started) / 1000 } });
       last = { epoch, metrics };
       const score = metrics[o.selectBy] ?? -Infinity;
       if (!best || score > (best.metrics[o.selectBy] ?? -Infinity)) {
         best = { epoch, metrics };
-        await saveClassifier(outDir, model, tokenizer, o.kind, labels, about(epoch, metrics));
-        onEvent({ kind: 'checkpoint', step, dir: outDir });
+        if (save && outDir) {
+          await saveClassifier(outDir, model, tokenizer, o.kind, save.labels, about(epoch, metrics));
+          onEvent({ kind: 'checkpoint', step, dir: outDir });
+        }
       }
     }
   } finally {
     optimizer.dispose();
     model.dispose();
   }
-  if (diverged && !best) throw new UserError(`${diverged}; no epoch finished, nothing was written`);
-  if (diverged) stopped = true;
-  const results: FinetuneResults = {
-    task: o.taskName, kind: o.kind, metrics: best!.metrics, best_epoch: best!.epoch,
-    last_epoch: last!.epoch, last_metrics: last!.metrics, saved_model: 'best_dev_epoch', epochs: o.epochs,
-    train_examples: train.examples.length, dev_examples: dev.examples.length, output: outDir,
-    labels: o.kind === 'classification' ? labels : undefined, stopped, options: { ...o, checkpoint: checkpointDir, out: outDir },
-  };
-  await fs.mkdir(path.dirname(resultsFile), { recursive: true });
-  await writeFileAtomic(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-  if (diverged) {
-    throw new UserError(`${diverged}; the best epoch before it (${best!.epoch}) is kept in ${outDir}, results in ${resultsFile}`);
-  }
-  onEvent({ kind: 'done', step, checkpoint: outDir, stopped, results: resultsFile });
-  return { ...results, results: resultsFile };
+  return { step, best, last, stopped, diverged };
 }
 
 /** google-research/electra's double_unordered: every training pair also appears with its texts swapped. */

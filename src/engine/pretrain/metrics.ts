@@ -78,6 +78,11 @@ export class PretrainingMetricsAccumulator {
     }
   }
 
+  /** Positions the discriminator metrics count (the n behind their intervals). */
+  get discriminatorCount(): number {
+    return this.disc.count;
+  }
+
   get isEmpty(): boolean {
     return this.steps === 0;
   }

@@ -44,9 +44,26 @@ export async function finetuneSummaries(checkpoint: string): Promise<FinetuneSum
   for (const name of names) {
     const raw = await readJson(path.join(dir, name));
     if (!raw || typeof raw.metrics !== 'object' || raw.metrics === null) continue;
-    const metrics = Object.fromEntries(Object.entries(raw.metrics).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+    const metrics = { ...numbers(raw.metrics), ...baselineColumns(raw) };
     out.push({ task: typeof raw.task === 'string' ? raw.task : name.replace(/\.json$/, ''), metrics });
   }
+  return out;
+}
+
+function numbers(x: object): Record<string, number> {
+  return Object.fromEntries(Object.entries(x).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+}
+
+/** The baselines of the metric that chose the epoch, as `majority_<m>` / `random_init_<m>` columns beside the score. */
+function baselineColumns(raw: Record<string, unknown>): Record<string, number> {
+  const options = (raw.options ?? {}) as { selectBy?: unknown };
+  const name = typeof options.selectBy === 'string' ? options.selectBy : 'accuracy';
+  const baselines = (typeof raw.baselines === 'object' && raw.baselines !== null ? raw.baselines : {}) as { majority?: unknown; random_init?: { metrics?: unknown } };
+  const out: Record<string, number> = {};
+  const majority = typeof baselines.majority === 'object' && baselines.majority !== null ? numbers(baselines.majority) : {};
+  const random = typeof baselines.random_init?.metrics === 'object' && baselines.random_init.metrics !== null ? numbers(baselines.random_init.metrics) : {};
+  if (majority[name] !== undefined) out[`majority_${name}`] = majority[name];
+  if (random[name] !== undefined) out[`random_init_${name}`] = random[name];
   return out;
 }
 

@@ -40,7 +40,7 @@ export function finetuneCommand(params: FinetuneParams): RunCommand {
     ['checkpoint', path.resolve(params.checkpoint)], ['train', path.resolve(params.train)], ['dev', path.resolve(params.dev)],
     ['task-name', params.taskName], ['text-a', params.textA], ['text-b', params.textB], ['label', params.label],
     ['regression', params.regression], ['epochs', params.epochs], ['lr', params.lr], ['batch', params.batch], ['seq', params.seq],
-    ['backend', params.backend],
+    ['baseline', params.baseline], ['backend', params.backend],
   ])];
   return { runDir, args };
 }

@@ -73,8 +73,9 @@ export function registerFinetuneTests(mocha: Mocha): void {
       return done();
     };
     // Training file (dev.tsv, no-label.tsv, train.tsv, Another…): the third; dev file: the first, from the same folder;
-    // kind: Classification; text column: "sentence" (then "label" is the only column left and is taken as the label).
-    const answers: [RegExp, number][] = [[/training file/, 2], [/dev file/, 0], [/labels hold/, 0], [/text column/, 0]];
+    // kind: Classification; text column: "sentence" (then "label" is the only column left and is taken as the label);
+    // settings: Start, with the defaults shown (src/client/finetune-settings.ts).
+    const answers: [RegExp, number][] = [[/training file/, 2], [/dev file/, 0], [/labels hold/, 0], [/text column/, 0], [/fine-tuning settings/, 0]];
     for (const [n, [question, moves]] of answers.entries()) {
       assert.ok(await until(() => asked.length > n, 30_000), `question ${n + 1} asked (so far: ${asked.join(' | ')})`);
       assert.match(asked[n], question);
@@ -95,6 +96,7 @@ export function registerFinetuneTests(mocha: Mocha): void {
     const { options } = JSON.parse(fs.readFileSync(result.results!, 'utf8')) as { options: Record<string, unknown> };
     assert.deepEqual([options.train, options.dev, options.kind, options.textA, options.textB, options.label],
       [task('train.tsv'), task('dev.tsv'), 'classification', 'sentence', undefined, 'label']);
+    assert.deepEqual([options.epochs, options.batchSize], [3, 32], 'the defaults the settings question offered');
   });
 
   add('a task file without a label column fails with one line naming the file', async () => {
