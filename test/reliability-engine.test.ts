@@ -356,6 +356,30 @@ test('killed before the first checkpoint: resume does not duplicate metrics.json
   assert.deepEqual(samples.map((s) => `${s.step}:${s.row}`), ['1:0', '1:1', '2:0', '2:1', '4:0', '4:1', '6:0', '6:1']);
 });
 
+test('--log-every 4 with a checkpoint at step 3: the line logged after a resume covers the same steps as an uninterrupted run', () => {
+  const root = tempDir('log-interval');
+  const straight = path.join(root, 'straight');
+  const args = ['--corpus', checkpoint().corpus, '--preset', 'tiny', '--steps', '6', '--batch', '2', '--seq', '32', '--vocab-size', '600',
+    '--log-every', '4', '--save-every', '3', '--keep', '10', '--sample-every', '2', '--backend', 'wasm'];
+  assert.equal(cli('pretrain: log 4, save 3', ['pretrain', ...args, '--out', straight]).code, 0);
+  // As a kill -9 after step 6 was logged but before its checkpoint landed: step-3 is the newest checkpoint.
+  const killed = path.join(root, 'killed');
+  fs.cpSync(straight, killed, { recursive: true });
+  fs.rmSync(path.join(killed, 'checkpoints', 'step-6'), { recursive: true });
+  const r = cli('pretrain --resume from step-3', ['pretrain', '--out', killed, '--resume', '--backend', 'wasm']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /resuming from .*step-3/);
+  // Timings differ between two runs; every trained number must not.
+  const lines = (dir: string) => fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+    const { tokens_per_sec: _t, elapsed_s: _e, ...rest } = JSON.parse(l) as Record<string, number>;
+    return rest;
+  });
+  const expected = lines(straight);
+  assert.deepEqual(expected.map((l) => l.step), [4, 6]);
+  assert.deepEqual(lines(killed), expected);
+  assert.equal(fs.readFileSync(path.join(killed, 'samples.jsonl'), 'utf8'), fs.readFileSync(path.join(straight, 'samples.jsonl'), 'utf8'));
+});
+
 test('a run folder whose first start failed can be started again (bad corpus writes nothing; no checkpoint = restartable)', () => {
   const root = tempDir('restart');
   const out = path.join(root, 'run');

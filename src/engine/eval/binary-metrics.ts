@@ -26,6 +26,25 @@ export class BinaryMetricsAccumulator {
     return this.probs.length;
   }
 
+  /** The pairs so far, exactly (float64 probabilities), for a checkpoint taken in the middle of a logging interval. */
+  exportPairs(): { probs: string; labels: string } {
+    return {
+      probs: Buffer.from(Float64Array.from(this.probs).buffer).toString('base64'),
+      labels: Buffer.from(Uint8Array.from(this.labels, (l) => (l > 0.5 ? 1 : 0))).toString('base64'),
+    };
+  }
+
+  static fromPairs(pairs: { probs: string; labels: string }): BinaryMetricsAccumulator {
+    const bytes = Buffer.from(pairs.probs, 'base64');
+    const probs = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length - (bytes.length % 8)));
+    const labels = Buffer.from(pairs.labels, 'base64');
+    if (probs.length !== labels.length) throw new Error(`${probs.length} probabilities for ${labels.length} labels`);
+    const acc = new BinaryMetricsAccumulator();
+    acc.probs = Array.from(probs);
+    acc.labels = Array.from(labels);
+    return acc;
+  }
+
   result(threshold = 0.5): BinaryMetrics {
     let tp = 0, fp = 0, tn = 0, fn = 0;
     for (let i = 0; i < this.probs.length; i++) {

@@ -17,6 +17,16 @@ export interface PretrainingMetrics extends Partial<BinaryMetrics> {
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
+const SUM_KEYS = ['steps', 'loss', 'mlmLoss', 'mainLoss', 'slots', 'mlmCorrect', 'sampledCorrect', 'mainCorrect', 'mainCounted'] as const;
+const FLAG_KEYS = ['hasGenerator', 'hasRtd', 'mainIsMlm'] as const;
+
+/** A logging interval in progress, as trainer_state.json keeps it (JSON: sums, flags, the (p, label) pairs in base64). */
+export interface IntervalSnapshot {
+  sums: Record<(typeof SUM_KEYS)[number], number>;
+  flags: Record<(typeof FLAG_KEYS)[number], boolean>;
+  disc: { probs: string; labels: string };
+}
+
 /** Averages step outcomes over a logging interval or an evaluation set. */
 export class PretrainingMetricsAccumulator {
   private steps = 0;
@@ -31,7 +41,7 @@ export class PretrainingMetricsAccumulator {
   private hasGenerator = false;
   private hasRtd = false;
   private mainIsMlm = false;
-  private readonly disc = new BinaryMetricsAccumulator();
+  private disc = new BinaryMetricsAccumulator();
 
   add(out: StepOutcome): void {
     this.steps++;
@@ -85,6 +95,35 @@ export class PretrainingMetricsAccumulator {
 
   get isEmpty(): boolean {
     return this.steps === 0;
+  }
+
+  /**
+   * Everything added so far, exactly: a checkpoint written in the middle of a logging interval keeps it, so the line
+   * logged after a resume covers the same steps with the same numbers as an uninterrupted run's.
+   */
+  snapshot(): IntervalSnapshot {
+    const { steps, loss, mlmLoss, mainLoss, slots, mlmCorrect, sampledCorrect, mainCorrect, mainCounted, hasGenerator, hasRtd, mainIsMlm } = this;
+    return {
+      sums: { steps, loss, mlmLoss, mainLoss, slots, mlmCorrect, sampledCorrect, mainCorrect, mainCounted },
+      flags: { hasGenerator, hasRtd, mainIsMlm }, disc: this.disc.exportPairs(),
+    };
+  }
+
+  /** The accumulator a snapshot was taken of; a malformed snapshot (an edited trainer_state.json) gives undefined. */
+  static restore(snapshot: unknown): PretrainingMetricsAccumulator | undefined {
+    const s = snapshot as Partial<IntervalSnapshot> | undefined;
+    const sums = s?.sums as Record<string, unknown> | undefined;
+    const flags = s?.flags as Record<string, unknown> | undefined;
+    if (!sums || !flags || typeof s?.disc?.probs !== 'string' || typeof s.disc.labels !== 'string') return undefined;
+    if (!SUM_KEYS.every((k) => Number.isFinite(sums[k])) || !FLAG_KEYS.every((k) => typeof flags[k] === 'boolean')) return undefined;
+    const acc = new PretrainingMetricsAccumulator();
+    try {
+      acc.disc = BinaryMetricsAccumulator.fromPairs(s.disc);
+    } catch {
+      return undefined;
+    }
+    Object.assign(acc, Object.fromEntries(SUM_KEYS.map((k) => [k, sums[k]])), Object.fromEntries(FLAG_KEYS.map((k) => [k, flags[k]])));
+    return acc;
   }
 
   result(): PretrainingMetrics {

@@ -21,7 +21,7 @@ import { maskBatch, maxPredictionsFor, type MaskingOptions } from './masking';
 import { OBJECTIVES } from './objectives';
 import { AdamW, learningRateAt } from './optimizer';
 import { pretrainingStep, type StepSettings } from './step';
-import { PretrainingMetricsAccumulator, type PretrainingMetrics } from './metrics';
+import { PretrainingMetricsAccumulator, type IntervalSnapshot, type PretrainingMetrics } from './metrics';
 import { corruptionSample } from './samples';
 import { electraStepFlops } from './flops';
 import { resolveOptions, type PretrainOptions } from './options';
@@ -45,6 +45,13 @@ export type TrainerEvent =
   | { kind: 'metrics'; record: MetricsRecord }
   | { kind: 'checkpoint'; step: number; dir: string }
   | { kind: 'done'; step: number; checkpoint: string; stopped: boolean };
+
+/** A logging interval a checkpoint was written in the middle of (`--save-every` not a multiple of `--log-every`, a Stop). */
+interface LogIntervalState {
+  accumulator: IntervalSnapshot;
+  tokens: number;
+  seconds: number;
+}
 
 /** The state trainer_state.json holds: enough to continue with the same data order and randomness. */
 interface TrainerState {
@@ -137,10 +144,13 @@ async function trainRun(
   let state: TrainerState = { step: 0, examples_seen: 0, tokens_seen: 0, flops: 0, elapsed_s: 0, seed: options.seed, seq_length: options.seqLength, held_out_fraction: options.heldOutFraction, documents: options.documents };
   let optimizerState: Map<string, { shape: number[]; data: Float32Array }> | undefined;
   let optimizerFile = '';
+  let resumedInterval: Partial<LogIntervalState> | undefined;
   if (latest) {
     const loaded = await loadCheckpoint(latest.dir);
     model = loaded.model;
-    state = { ...state, ...(loaded.trainerState as Partial<TrainerState>) };
+    const { log_interval: keptInterval, ...kept } = (loaded.trainerState ?? {}) as Partial<TrainerState> & { log_interval?: Partial<LogIntervalState> };
+    state = { ...state, ...kept };
+    resumedInterval = keptInterval;
     if (loaded.optimizerPath) {
       optimizerFile = loaded.optimizerPath;
       optimizerState = (await readSafetensors(loaded.optimizerPath, { requireFinite: true })).tensors;
@@ -178,15 +188,19 @@ async function trainRun(
   const rng = new Rng(options.seed);
   const saveCheckpointAt = async (step: number) => {
     const dir = path.join(checkpointsDir, checkpointDirName(step));
-    await saveModelCheckpoint(dir, model, tokenizer, options.objective, { trainerState: { ...state }, optimizer: optimizer.exportState() });
+    // A checkpoint between two logged steps keeps the interval so far: the next line after a resume is the same.
+    const log_interval: LogIntervalState | undefined = interval.isEmpty ? undefined
+      : { accumulator: interval.snapshot(), tokens: intervalTokens, seconds: (performance.now() - intervalStart) / 1000 };
+    await saveModelCheckpoint(dir, model, tokenizer, options.objective, { trainerState: { ...state, log_interval }, optimizer: optimizer.exportState() });
     await pruneCheckpoints(checkpointsDir, options.keepCheckpoints);
     onEvent({ kind: 'checkpoint', step, dir });
     return dir;
   };
 
-  let interval = new PretrainingMetricsAccumulator();
-  let intervalTokens = 0;
-  let intervalStart = performance.now();
+  const restored = PretrainingMetricsAccumulator.restore(resumedInterval?.accumulator);
+  let interval = restored ?? new PretrainingMetricsAccumulator();
+  let intervalTokens = restored ? Number(resumedInterval?.tokens) || 0 : 0;
+  let intervalStart = performance.now() - (restored ? Number(resumedInterval?.seconds) || 0 : 0) * 1000;
   let lastCheckpoint = latest?.dir ?? '';
   let lastCheckpointStep = latest ? state.step : -1;
   let stopped = false;
