@@ -152,6 +152,7 @@ async function main(): Promise<void> {
     maxDiff = Math.max(maxDiff, Math.abs(other - loss));
   }
   if (identical !== expected.size) failures.push(`${expected.size - identical} of ${expected.size} logged losses differ (max |Δ| ${maxDiff})`);
+  if (duplicates) failures.push(`${duplicates} duplicate metrics.jsonl lines: a resume must truncate the log to its checkpoint's step`);
   for (const c of checkpointsOf(run)) {
     checkpointsChecked++;
     if (!loads(c)) failures.push(`final checkpoint ${c} does not load`);
