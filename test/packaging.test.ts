@@ -14,13 +14,16 @@ const vsce = (...args: string[]) => spawnSync('npx', ['--yes', '@vscode/vsce@3.9
 /** `npm run package` as a user runs it to install the extension (after `npm run build`, as npm test does). */
 test('the extension packages into a VSIX holding the bundles, the wasm binaries, the pages and media — and no sources or tests', () => {
   const vsix = path.join(tempDir('vsix'), 'electra-lab.vsix');
-  const packed = vsce('package', '--allow-missing-repository', '--skip-license', '-o', vsix);
+  const packed = vsce('package', '--allow-missing-repository', '--readme-path', 'media/README.md', '--no-rewrite-relative-links', '-o', vsix);
   assert.equal(packed.status, 0, `vsce package failed (the manifest is checked here, e.g. engines.vscode against @types/vscode): ${packed.stderr}${packed.stdout}`);
   assert.ok(fs.statSync(vsix).size > 500_000);
-  const listed = vsce('ls');
-  assert.equal(listed.status, 0, listed.stderr);
-  const files = listed.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-  for (const needed of ['package.json', 'README.md', 'dist/extension.js', 'dist/server.js', 'dist/cli.js', 'dist/tfjs-backend-wasm-simd.wasm',
+  // What is inside the VSIX itself (vsce ls lists the repository's files, before --readme-path applies).
+  const unpacked = tempDir('vsix-unpacked');
+  const unzip = spawnSync('python3', ['-m', 'zipfile', '-e', vsix, unpacked], { encoding: 'utf8' });
+  assert.equal(unzip.status, 0, unzip.stderr);
+  const files = (fs.readdirSync(path.join(unpacked, 'extension'), { recursive: true }) as string[])
+    .filter((f) => fs.statSync(path.join(unpacked, 'extension', f)).isFile()).map((f) => f.split(path.sep).join('/'));
+  for (const needed of ['package.json', 'readme.md', 'dist/extension.js', 'dist/server.js', 'dist/cli.js', 'dist/tfjs-backend-wasm-simd.wasm',
     'dist/tfjs-backend-wasm-threaded-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.js', 'dist/webview/lab.js', 'dist/webview/eval.css', 'media/electra-lab.svg', 'media/walkthrough/heatmap.md']) {
     assert.ok(files.includes(needed), `${needed} is in the VSIX`);
   }
@@ -32,10 +35,20 @@ test('the extension packages into a VSIX holding the bundles, the wasm binaries,
   assert.deepEqual(stray, [], 'sources, tests and maps stay out');
   assert.ok(!files.some((f) => f.startsWith('native/')), 'the addon sources and node-gyp output stay out');
 
-  // Unpacked as VS Code installs it, away from the repository: the bundled CLI finds and loads the addon.
-  const unpacked = tempDir('vsix-unpacked');
-  const unzip = spawnSync('python3', ['-m', 'zipfile', '-e', vsix, unpacked], { encoding: 'utf8' });
-  assert.equal(unzip.status, 0, unzip.stderr);
+  // Unpacked as VS Code installs it, away from the repository: the bundled CLI finds and loads the addon (below).
+  // What a user sees on the extension's page: the user README (not this repository's developer one), whose
+  // screenshots are in the package, the changelog, the licence and the icon.
+  const readme = fs.readFileSync(path.join(unpacked, 'extension', 'readme.md'), 'utf8');
+  assert.match(readme, /^# ELECTRA Lab/);
+  assert.match(readme, /## Privacy\n\nNothing leaves your machine/);
+  assert.doesNotMatch(readme, /npm ci|npm test/, 'no developer commands');
+  const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
+  assert.ok(images.length >= 3, `${images.length} screenshots`);
+  for (const image of images) assert.ok(fs.existsSync(path.join(unpacked, 'extension', image)), `${image} is in the VSIX`);
+  for (const file of ['changelog.md', 'LICENSE.txt', 'media/icon.png']) assert.ok(fs.existsSync(path.join(unpacked, 'extension', file)), `${file} is in the VSIX`);
+  const manifest = JSON.parse(fs.readFileSync(path.join(unpacked, 'extension', 'package.json'), 'utf8'));
+  assert.equal(manifest.icon, 'media/icon.png');
+
   const doctor = spawnSync(process.execPath, [path.join(unpacked, 'extension', 'dist', 'cli.js'), 'doctor', '--json'], { cwd: unpacked, encoding: 'utf8', timeout: 60_000 });
   assert.equal(doctor.status, 0, doctor.stderr);
   const report = JSON.parse(doctor.stdout);
