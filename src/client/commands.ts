@@ -77,6 +77,13 @@ const evaluateCheckpointCommand: CommandFactory = ({ engine, panels }) => async 
   if (given) return panels.evaluation.show(typeof given === 'string' ? [given] : given);
   const items = await listCheckpoints();
   const OTHER = { label: 'Another folder…', description: 'a checkpoint outside the runs folder (with a corpus chosen in the panel)', dir: '' };
+  if (!items.length) {
+    // An empty state that says what to do first, rather than a bare folder dialog.
+    const choice = await vscode.window.showInformationMessage('ELECTRA: no checkpoints in this workspace yet — pretrain one first, or evaluate a folder you have.',
+      'Start Pretraining', 'Choose a Folder…');
+    if (choice === 'Start Pretraining') return vscode.commands.executeCommand('electraLab.startPretraining');
+    if (!choice) return;
+  }
   const picked = items.length ? await vscode.window.showQuickPick([...items, OTHER], { title: 'ELECTRA: evaluate which checkpoints?', canPickMany: true }) : [OTHER];
   if (!picked?.length) return panels.evaluation.show();
   const dirs = picked.filter((p) => p.dir).map((p) => p.dir);

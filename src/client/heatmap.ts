@@ -57,6 +57,8 @@ interface DocumentScores {
  */
 export class HeatmapController implements vscode.Disposable {
   private enabled = false;
+  /** Asked once per showing of the heatmap: every edit and visible editor would otherwise stack the same warning. */
+  private askedForCheckpoint = false;
   private readonly decorationTypes = createDecorationTypes();
   private readonly scores = new Map<string, DocumentScores>();
   private readonly painted = new Map<string, PaintedHeatmap>();
@@ -96,6 +98,7 @@ export class HeatmapController implements vscode.Disposable {
 
   setEnabled(enabled: boolean): void {
     this.enabled = enabled;
+    this.askedForCheckpoint = false;
     if (enabled) this.refreshVisible();
     else this.clearAll();
   }
@@ -122,13 +125,23 @@ export class HeatmapController implements vscode.Disposable {
     return vscode.window.visibleTextEditors.some((e) => e.document === document);
   }
 
+  private async askForCheckpoint(): Promise<void> {
+    if (this.askedForCheckpoint) return;
+    this.askedForCheckpoint = true;
+    const choice = await vscode.window.showInformationMessage(
+      'ELECTRA heatmap: no checkpoint yet — pretrain one (about a minute with the tiny preset) or choose an existing one.',
+      'Start Pretraining', 'Choose Checkpoint');
+    // A run that ended meanwhile may have put its checkpoint on the heatmap: the answer is stale then.
+    if (!choice || readSettings().heatmap.checkpoint) return;
+    await vscode.commands.executeCommand(choice === 'Start Pretraining' ? 'electraLab.startPretraining' : 'electraLab.chooseCheckpoint');
+  }
+
   /** `repaint`: an editor may have just become visible and needs the decorations already known. */
   private async score(document: vscode.TextDocument, repaint = false): Promise<void> {
     const settings = readSettings().heatmap;
     if (!settings.languages.includes(document.languageId)) return;
     if (!settings.checkpoint) {
-      const choice = await vscode.window.showWarningMessage('ELECTRA heatmap: no checkpoint chosen.', 'Choose Checkpoint');
-      if (choice) await vscode.commands.executeCommand('electraLab.chooseCheckpoint');
+      void this.askForCheckpoint();
       return;
     }
     const problem = unsupported(document);
