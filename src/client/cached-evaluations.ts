@@ -2,10 +2,16 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CheckpointEvaluation } from '../protocol';
 import { parseRunsToWebview } from '../protocol-guards';
-import { checkpointsOf } from './run-folders';
 
 /** Where the engine caches a checkpoint's evaluations (src/engine/service/evaluations.ts, EVAL_DIR). */
 const EVAL_DIR = 'eval';
+
+/** The run's checkpoint folders (`checkpoints/step-N`). Not run-folders.ts's: that one needs vscode, this file is
+ *  tested without it. */
+async function checkpointsOf(runDir: string): Promise<{ dir: string; step: number }[]> {
+  const names = await fs.readdir(path.join(runDir, 'checkpoints')).catch(() => [] as string[]);
+  return names.filter((n) => /^step-\d+$/.test(n)).map((n) => ({ dir: path.join(runDir, 'checkpoints', n), step: Number(n.slice(5)) }));
+}
 
 /**
  * The evaluations cached next to a run's checkpoints, one per checkpoint: the newest held-out one (the split
