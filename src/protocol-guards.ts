@@ -209,6 +209,7 @@ function isMetricRecord(x: unknown): x is MetricRecord {
 export const parseRunsToWebview = byType<RunsToWebview>({
   runs: when((x) => isArr(x.runs, LIMITS.runs, isRunSummary) && (x.select === undefined || isArr(x.select, LIMITS.runs, str(LIMITS.path)))),
   metrics: when((x) => isStr(x.runDir, LIMITS.path) && isBool(x.reset) && isArr(x.records, LIMITS.metricRecords, isMetricRecord)),
+  evaluations: when((x) => isStr(x.runDir, LIMITS.path) && isArr(x.evaluations, LIMITS.checkpoints, isCheckpointEvaluation)),
   error: when(hasMessage),
 });
 

@@ -323,6 +323,9 @@ export type RunsToWebview =
   | { type: 'runs'; runs: RunSummary[]; select?: string[] }
   /** Records of one run: all of them when `reset`, else lines appended since the last message. */
   | { type: 'metrics'; runDir: string; records: MetricRecord[]; reset: boolean }
+  /** Evaluations of the run's checkpoints cached on disk (the evaluation panel's), all of them each time: drawn
+   *  as markers on the training curves of the same metrics. */
+  | { type: 'evaluations'; runDir: string; evaluations: CheckpointEvaluation[] }
   | { type: 'error'; message: string };
 export type RunsFromWebview =
   | { type: 'ready' }

@@ -16,7 +16,7 @@ describe('protocol guards', () => {
     const lab = read('lab.json');
     for (const m of [lab.corruption, lab.heatmap, lab.runSamples, { type: 'threshold', threshold: 0.7 }, { type: 'showTab', tab: 'heatmap' }, { type: 'busy', message: 'x' }, { type: 'error', message: 'y' }]) assert.deepEqual(parseLabToWebview(m), m);
     const runs = read('runs.json');
-    for (const m of [runs.runs, ...runs.metrics]) assert.deepEqual(parseRunsToWebview(m), m);
+    for (const m of [runs.runs, ...runs.metrics, ...runs.evaluations]) assert.deepEqual(parseRunsToWebview(m), m);
     const ev = read('eval.json');
     for (const m of [ev.checkpoints, ...ev.results, ev.failed, { type: 'idle' }, { type: 'progress', checkpoint: 'c', done: 1, total: 2 }]) assert.deepEqual(parseEvalToWebview(m), m);
   });
@@ -47,6 +47,10 @@ describe('protocol guards', () => {
     for (const m of bad) assert.equal(parseLabToWebview(m), undefined, JSON.stringify(m)?.slice(0, 120));
     assert.equal(parseRunsToWebview({ type: 'metrics', runDir: 'r', records: [{ step: 1, loss: NaN }], reset: true }), undefined);
     assert.equal(parseRunsToWebview({ type: 'metrics', runDir: 'r', records: [{ loss: 1 }], reset: true }), undefined);
+    const evaluation = read('runs.json').evaluations[0].evaluations[0];
+    assert.equal(parseRunsToWebview({ type: 'evaluations', runDir: 'r', evaluations: [{ ...evaluation, step: -1 }] }), undefined);
+    assert.equal(parseRunsToWebview({ type: 'evaluations', runDir: 'r', evaluations: [{ ...evaluation, metrics: { disc_auc: Infinity } }] }), undefined);
+    assert.equal(parseRunsToWebview({ type: 'evaluations', runDir: 'r', evaluations: evaluation }), undefined);
     assert.equal(parseRunsToWebview({ type: 'runs', runs: [{ runDir: 'r', name: 'n', config: { f: () => 1 }, status: 'finished' }] }), undefined);
     assert.equal(parseEvalToWebview({ type: 'progress', checkpoint: 'c', done: 1 }), undefined);
   });

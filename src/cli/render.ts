@@ -1,17 +1,19 @@
 import type { ScoredToken } from '../engine/inference/heatmap';
 import type { CorruptionResult } from '../engine/inference/corrupt';
+import { HEAT_LEGEND, HEAT_LEVELS, heatLegendText, heatLevel, LEGEND_LEVELS, TERMINAL_LEVELS } from '../heat-scale';
 
 /** Terminal colours, switched off when stdout is not a terminal or NO_COLOR is set. */
 export const useColour = process.stdout.isTTY === true && !process.env.NO_COLOR;
 
-/** Background from none (P≈0) through yellow to red (P≈1), in the 256-colour palette every terminal has. */
-const RAMP = [-1, 229, 228, 221, 214, 208, 202, 196, 160];
-
+/** Background by the shared scale's level (src/heat-scale.ts: the light scale over white, as the nearest of the
+ *  256 colours every terminal has), under black text. */
+export function heatEscape(p: number): string | undefined {
+  const colour = TERMINAL_LEVELS[heatLevel(p)];
+  return colour === undefined ? undefined : `\x1b[48;5;${colour}m\x1b[30m`;
+}
 function paint(text: string, p: number): string {
-  const level = Math.min(RAMP.length - 1, Math.floor(p * RAMP.length));
-  const colour = RAMP[level];
-  if (!useColour || colour < 0) return text;
-  return `\x1b[48;5;${colour}m\x1b[30m${text}\x1b[0m`;
+  const escape = heatEscape(p);
+  return useColour && escape ? `${escape}${text}\x1b[0m` : text;
 }
 
 /** The text as written, each token's characters on a background by its P(replaced). */
@@ -32,10 +34,11 @@ export function renderHeatmap(text: string, tokens: readonly ScoredToken[]): str
   return out;
 }
 
+/** The same words and swatches as the editor's hover and the Lab panel. */
 export function legend(): string {
-  if (!useColour) return 'P(replaced) per token: run in a terminal (or unset NO_COLOR) to see it as colour';
-  const cells = [0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95].map((p) => paint(` ${p.toFixed(2)} `, p)).join('');
-  return `P(replaced): ${cells}`;
+  if (!useColour) return `${heatLegendText()} (run in a terminal, or unset NO_COLOR, to see the colours)`;
+  const cells = LEGEND_LEVELS.map((level) => paint(` ${HEAT_LEGEND.label(level)} `, (level + 0.5) / HEAT_LEVELS)).join('');
+  return `${HEAT_LEGEND.title}: ${HEAT_LEGEND.unpainted}, ${cells} ${HEAT_LEGEND.end}`;
 }
 
 export function renderCorruption(result: CorruptionResult): string {

@@ -1,40 +1,30 @@
 import * as vscode from 'vscode';
 import type { HeatmapToken, TokenPredictionsResult } from '../protocol';
+import { HEAT_LEGEND, HEAT_LEVELS, heatHex, heatLevel, LEGEND_LEVELS, type HeatThemeKind } from '../heat-scale';
 
-/** Ten strengths of one hue: a token's background follows its P(replaced); the lowest tenth stays unpainted. */
-export const LEVELS = 10;
-
-/** One hue per theme kind: a warm red that reads on dark backgrounds, a deeper one on light ones. */
-const HUE = { dark: [255, 96, 64], light: [214, 40, 0] } as const;
-
-export function levelOf(p: number): number {
-  return Math.max(0, Math.min(LEVELS - 1, Math.floor(p * LEVELS)));
-}
-
-/** #RRGGBBAA: the only colour form VS Code's hover Markdown accepts in a style attribute. */
-function hex(kind: 'dark' | 'light', level: number): string {
-  const alpha = Math.round(0.07 * level * 255);
-  return '#' + [...HUE[kind], alpha].map((v) => v.toString(16).padStart(2, '0')).join('');
-}
+/** The scale's ten levels (src/heat-scale.ts): one decoration type each; the lowest tenth stays unpainted. */
+export const LEVELS = HEAT_LEVELS;
+export const levelOf = heatLevel;
 
 export function createDecorationTypes(): vscode.TextEditorDecorationType[] {
+  // VS Code picks `light` for light and high-contrast-light themes, `dark` for dark and high-contrast ones.
   return Array.from({ length: LEVELS }, (_, level) => vscode.window.createTextEditorDecorationType({
-    light: { backgroundColor: level === 0 ? undefined : hex('light', level) },
-    dark: { backgroundColor: level === 0 ? undefined : hex('dark', level) },
+    light: { backgroundColor: heatHex(level, 'light') },
+    dark: { backgroundColor: heatHex(level, 'dark') },
     borderRadius: '2px',
   }));
 }
 
-function themeKind(): 'dark' | 'light' {
+function themeKind(): HeatThemeKind {
   const kind = vscode.window.activeColorTheme.kind;
   return kind === vscode.ColorThemeKind.Light || kind === vscode.ColorThemeKind.HighContrastLight ? 'light' : 'dark';
 }
 
-/** The swatches the editor paints, in the current theme's colours. */
+/** The swatches the editor paints, in the current theme's colours, worded as the Lab panel's and the terminal's. */
 function legend(): string {
   const kind = themeKind();
-  const swatches = [1, 3, 5, 7, 9].map((level) => `<span style="background-color:${hex(kind, level)};">&nbsp;${(level / LEVELS).toFixed(1)}&nbsp;</span>`);
-  return `Legend — P(replaced): below 0.1 unpainted, ${swatches.join(' ')} and up`;
+  const swatches = LEGEND_LEVELS.map((level) => `<span style="background-color:${heatHex(level, kind)};">&nbsp;${HEAT_LEGEND.label(level)}&nbsp;</span>`);
+  return `Legend — ${HEAT_LEGEND.title}: ${HEAT_LEGEND.unpainted}, ${swatches.join(' ')} ${HEAT_LEGEND.end}`;
 }
 
 function code(text: string): string {

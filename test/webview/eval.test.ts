@@ -10,16 +10,26 @@ type Failed = Extract<EvalToWebview, { type: 'failed' }>;
 const f = fixture<{ checkpoints: Checkpoints; results: Result[]; failed: Failed }>('eval.json');
 const refs = f.checkpoints.checkpoints;
 
+/** The comparison table (the fine-tuning table below it is another table.grid). */
+const COMPARISON = '.eval-main > .table-wrap table.grid';
 async function tableRows(p: PanelPage) {
-  return p.page.$$eval('table.grid tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  return p.page.$$eval(`${COMPARISON} tbody tr`, (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
 }
 async function headers(p: PanelPage) {
-  return p.page.$$eval('table.grid thead button.sort', (bs) => bs.map((b) => b.getAttribute('data-key')));
+  return p.page.$$eval(`${COMPARISON} thead button.sort`, (bs) => bs.map((b) => b.getAttribute('data-key')));
 }
 async function column(p: PanelPage, key: string) {
   const i = (await headers(p)).indexOf(key);
   return (await tableRows(p)).map((r) => r[i]);
 }
+async function finetuneRows(p: PanelPage) {
+  return p.page.$$eval('section.finetune-results tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+}
+/** A result with two tasks' fine-tuning, one of them not above its majority baseline. */
+const withFinetuning = (r: Result): Result => ({ type: 'result', evaluation: { ...r.evaluation, finetune: [
+  { task: 'SST-2', metrics: { accuracy: 0.83, f1: 0.82, majority_accuracy: 0.51, random_init_accuracy: 0.62 } },
+  { task: 'CoLA', metrics: { mcc: 0, accuracy: 0.69, majority_mcc: 0 } },
+] } });
 async function showAll(p: PanelPage) {
   await p.send(f.checkpoints);
   for (const r of f.results) await p.send(r);
@@ -79,6 +89,38 @@ describe('eval page', () => {
     assert.equal(await p.page.$$eval('table.grid tr.failed', (e) => e.length), 1);
     const expected = ['run', 'step', 'status', 'loss', 'masked_lm_accuracy', 'sampled_masked_lm_accuracy', 'disc_accuracy', 'disc_precision', 'disc_recall', 'disc_f1', 'disc_auc', 'disc_loss', 'injected_auc'];
     assert.deepEqual(await headers(p), expected);
+    // Headers in words, grouped by network, with the full name and the raw id in the tooltip.
+    const heads = await p.page.$$eval(`${COMPARISON} thead tr:last-child th`, (ths) => ths.map((th) => [th.querySelector('button')!.firstChild!.textContent, th.getAttribute('title')]));
+    assert.deepEqual(heads.slice(3).map((h) => h[0]), ['loss', 'MLM accuracy', 'sample accuracy', 'accuracy', 'precision', 'recall', 'F1', 'AUC', 'loss', 'AUC']);
+    assert.deepEqual(heads[10], ['AUC', 'Discriminator AUC (disc_auc)']);
+    assert.deepEqual(heads[4], ['MLM accuracy', 'Generator MLM accuracy (masked_lm_accuracy)']);
+    const groups = await p.page.$$eval(`${COMPARISON} thead tr.group-row th`, (ths) => ths.map((th) => [th.textContent, th.getAttribute('colspan')]));
+    assert.deepEqual(groups, [['', '2'], ['', '1'], ['Total', '1'], ['Generator', '2'], ['Discriminator', '6'], ['Injected corruption', '1']]);
+  });
+
+  it('keeps run and step in view when the metrics scroll sideways (sticky columns)', async () => {
+    const p = await h.open('eval', { width: 800 });
+    await showAll(p);
+    const cells = () => p.page.$eval(COMPARISON, (t) => {
+      const row = t.querySelectorAll('tbody tr')[1];
+      const [run, step, loss] = [0, 1, 3].map((i) => row.children[i].getBoundingClientRect().left);
+      return { run, step, loss, styles: [0, 1, 3].map((i) => getComputedStyle(row.children[i]).position) };
+    });
+    const before = await cells();
+    assert.deepEqual(before.styles, ['sticky', 'sticky', 'static']);
+    const overflow = await p.page.$eval('.eval-main > .table-wrap', (w) => w.scrollWidth - w.clientWidth);
+    assert.ok(overflow > 100, `the table is wider than an 800px panel (${overflow}px more)`);
+    await p.page.$eval('.eval-main > .table-wrap', (w) => void (w.scrollLeft = 400));
+    const after = await cells();
+    assert.equal(after.run, before.run, 'run stays');
+    assert.equal(after.step, before.step, 'step stays, beside run');
+    assert.ok(after.step > after.run);
+    assert.ok(after.loss < before.loss - 300, 'the metrics scrolled');
+    // The step column sits right after the run column, not on top of it.
+    const runWidth = await p.page.$eval(`${COMPARISON} tbody tr:nth-child(2) td`, (td) => td.getBoundingClientRect().width);
+    assert.ok(Math.abs(after.step - after.run - runWidth) < 1.5);
+    // Opaque, so the columns passing under them do not show through.
+    assert.notEqual(await p.page.$eval(`${COMPARISON} td.sticky`, (td) => getComputedStyle(td).backgroundColor), 'rgba(0, 0, 0, 0)');
   });
 
   it('sorts by a clicked header, both ways, and by keyboard', async () => {
@@ -101,20 +143,50 @@ describe('eval page', () => {
     assert.equal(await p.page.evaluate(() => document.activeElement?.getAttribute('data-key')), 'disc_auc');
   });
 
-  it('adds a column per fine-tuning metric present and charts a chosen metric across steps', async () => {
+  it('shows fine-tuning results in a compact table within the panel, and charts a chosen metric across steps', async () => {
     const p = await h.open('eval');
     await showAll(p);
-    // The CLI has no finetune command yet: this summary is added here, in the shape protocol.ts gives it.
-    const withTask: Result = { type: 'result', evaluation: { ...f.results[0].evaluation, finetune: [{ task: 'sst2', metrics: { accuracy: 0.81, f1: 0.79 } }] } };
+    assert.equal(await p.page.isVisible('section.finetune-results'), false, 'no table before any fine-tuning');
+    // The fixtures' runs were not fine-tuned: these summaries are added here, in the shape protocol.ts gives them.
+    const withTask: Result = { type: 'result', evaluation: { ...f.results[0].evaluation, finetune: [
+      { task: 'sst2', metrics: { accuracy: 0.81, f1: 0.79, majority_accuracy: 0.51, random_init_accuracy: 0.6 } },
+      { task: 'cola', metrics: { mcc: 0.21, accuracy: 0.7 } },
+    ] } };
     await p.send(withTask);
-    assert.deepEqual((await headers(p)).slice(-2), ['sst2:accuracy', 'sst2:f1']);
-    assert.ok((await column(p, 'sst2:accuracy')).includes('0.8100'));
+    assert.ok(!(await headers(p)).some((k) => k!.includes(':')), 'no task columns widen the comparison');
+    const ft = await finetuneRows(p);
+    assert.deepEqual(ft.map((r) => r.slice(0, 6)), [
+      [withTask.evaluation.run, String(withTask.evaluation.step), 'sst2', '0.8100 accuracy', '0.5100', '0.6000'],
+      [withTask.evaluation.run, String(withTask.evaluation.step), 'cola', '0.7000 accuracy', '–', '–'],
+    ]);
+    assert.deepEqual(ft.map((r) => r[6]), ['f1 0.790', 'matthews corr. 0.210']);
     const chart = await p.page.$eval('figure.chart', (e) => ({ points: e.getAttribute('data-points'), series: e.getAttribute('data-series'), canvas: e.querySelectorAll('canvas').length }));
     assert.deepEqual(chart, { points: '2', series: '2', canvas: 1 });
     const options = await p.page.$$eval('select.native-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
     assert.ok(options.includes('sst2:accuracy') && options.includes('loss'));
+    const labels = await p.page.$$eval('select.native-select option', (os) => Object.fromEntries(os.map((o) => [(o as HTMLOptionElement).value, o.textContent])));
+    assert.equal(labels.disc_auc, 'Discriminator AUC');
+    assert.equal(labels['sst2:majority_accuracy'], 'sst2 majority accuracy');
     await p.page.selectOption('select.native-select', 'loss');
     assert.equal(await p.page.$eval('select.native-select', (s) => (s as HTMLSelectElement).value), 'loss');
+  });
+
+  it('fits the fine-tuning results within the panel’s width, wide or beside the editor', async () => {
+    for (const width of [1280, 900, 640]) {
+      const p = await h.open('eval', { width });
+      await showAll(p);
+      await p.send(withFinetuning(f.results[0]));
+      await p.send(withFinetuning(f.results[3]));
+      const fit = await p.page.$eval('section.finetune-results', (s) => {
+        const wrap = s.querySelector('.table-wrap')!;
+        const cells = [...s.querySelectorAll('th, td')].map((c) => c.getBoundingClientRect().right);
+        return { overflow: wrap.scrollWidth - wrap.clientWidth, right: Math.max(...cells), viewport: document.documentElement.clientWidth, rows: s.querySelectorAll('tbody tr').length };
+      });
+      assert.equal(fit.rows, 4, `${width}px`);
+      assert.ok(fit.overflow <= 0, `${width}px: the fine-tuning table does not scroll sideways (${fit.overflow}px)`);
+      assert.ok(fit.right <= fit.viewport, `${width}px: every cell within the viewport (${fit.right} > ${fit.viewport})`);
+      await p.page.context().close();
+    }
   });
 
   it('shows intervals next to accuracy and AUC, one plain line for a tiny held-out split, and fine-tuning baselines', async () => {
@@ -136,8 +208,9 @@ describe('eval page', () => {
     assert.deepEqual((await column(p, 'disc_auc'))[tinyRow], '0.8000 ±0.060');
     const tooltip = await p.page.$$eval('table.grid tbody td span[title^="95% interval"]', (s) => s.map((e) => e.getAttribute('title')));
     assert.ok(tooltip.includes('95% interval 0.7400–0.8600') && tooltip.includes('95% interval 0.8800–0.9200'), tooltip.join(' | '));
-    assert.deepEqual((await headers(p)).slice(-3), ['sst2:accuracy', 'sst2:majority_accuracy', 'sst2:random_init_accuracy']);
-    assert.equal((await column(p, 'sst2:majority_accuracy'))[tinyRow], '0.5600');
+    const [ft] = await finetuneRows(p);
+    assert.deepEqual(ft.slice(2, 6), ['sst2', '0.5500 accuracynot above majority', '0.5600', '0.5400']);
+    assert.equal(await p.page.textContent('section.finetune-results .below-baseline'), 'not above majority');
     assert.deepEqual(await p.problems(), []);
   });
 
@@ -214,10 +287,11 @@ describe('eval page', () => {
     assert.deepEqual(await p.problems(), []);
   });
 
-  it('looks right in light and dark themes (screenshots)', async () => {
-    for (const theme of ['light', 'dark'] as const) {
+  it('looks right in light, dark and high-contrast themes, with fine-tuning results (screenshots)', async () => {
+    for (const theme of ['light', 'dark', 'high-contrast'] as const) {
       const p = await h.open('eval', { theme, width: 1280, height: 860 });
       await showAll(p);
+      await p.send(withFinetuning(f.results[2]));
       await p.page.click(`vscode-checkbox[data-dir="${refs[1].dir}"]`);
       await p.page.click(`vscode-checkbox[data-dir="${refs[3].dir}"]`);
       await p.send({ type: 'progress', checkpoint: refs[1].dir, done: 4, total: 10 });

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CorruptionToken, LabToWebview } from '../../src/protocol';
+import { composite, contrastRatio, HEAT_LEVELS, HEAT_STOPS, heatAlpha, parseHex, type Rgb } from '../../src/heat-scale';
 import { fixture, startHarness, type Harness, type PanelPage } from './harness';
+import { THEMES } from './themes';
 
 type Corruption = Extract<LabToWebview, { type: 'corruption' }>;
 type Heatmap = Extract<LabToWebview, { type: 'heatmap' }>;
@@ -351,6 +353,41 @@ describe('lab page', () => {
     await p.send(lab.corruption);
     assert.equal(await p.page.$$eval('#view-corruption .tok:not(.key)', (e) => e.length), lab.corruption.result.tokens.length);
     assert.deepEqual(await p.problems(), []);
+  });
+
+  it('paints the heatmap with the shared scale (src/heat-scale.ts), text readable on every level in light, dark and high-contrast', async () => {
+    // One token per level, so every colour of the scale is on the page.
+    const words = Array.from({ length: HEAT_LEVELS }, (_, l) => `level${l}`);
+    const text = words.join(' ');
+    let at = 0;
+    const tokens = words.map((w, l) => {
+      const t = { text: w, start: at, end: at + w.length, logit: 0, p: (l + 0.5) / HEAT_LEVELS };
+      at += w.length + 1;
+      return t;
+    });
+    const message: Heatmap = { ...lab.heatmap, text, tokens, source: { ...lab.heatmap.source, start: 0, end: text.length } };
+    for (const theme of ['light', 'dark', 'high-contrast'] as const) {
+      const kind = theme === 'light' ? 'light' : 'dark';
+      const p = await h.open('lab', { theme });
+      await p.send(message);
+      await p.page.click('#tab-heatmap');
+      const painted = await p.page.$$eval('pre.heat-text span', (els) => els.map((e) => ({ bg: getComputedStyle(e).backgroundColor, fg: getComputedStyle(e).color })));
+      const page = parseHex(THEMES[theme].vars['--vscode-editor-background']);
+      painted.forEach((c, level) => {
+        const [r, g, b, a = 1] = c.bg.match(/[\d.]+/g)!.map(Number);
+        if (level === 0) return assert.equal(a === 0 || c.bg === 'rgba(0, 0, 0, 0)', true, `${theme}: level 0 unpainted`);
+        assert.deepEqual([r, g, b], [...HEAT_STOPS[level]!], `${theme} level ${level}: the scale's hue`);
+        assert.ok(Math.abs(a - heatAlpha(level, kind)) < 0.01, `${theme} level ${level}: the ${kind} opacity (${a})`);
+        const fg = c.fg.match(/\d+/g)!.slice(0, 3).map(Number) as unknown as Rgb;
+        const ratio = contrastRatio(fg, composite(HEAT_STOPS[level]!, a, page));
+        assert.ok(ratio >= 4.5, `${theme} level ${level}: text contrast ${ratio.toFixed(2)}:1`);
+      });
+      // The legend: the editor's and the terminal's words and swatches.
+      const legend = await p.page.$eval('.legend', (e) => ({ text: e.textContent, swatches: [...e.querySelectorAll('.legend-swatch')].map((s) => [s.textContent, getComputedStyle(s).backgroundColor]) }));
+      assert.match(legend.text!, /^P\(replaced\): below 0\.1 unpainted,0\.10\.30\.50\.70\.9and up/);
+      assert.deepEqual(legend.swatches.map((s) => s[1]), [1, 3, 5, 7, 9].map((l) => painted[l].bg));
+      await p.page.context().close();
+    }
   });
 
   it('looks right in light, dark and high-contrast themes (screenshots)', async () => {

@@ -52,7 +52,6 @@ const runs: RunsToWebview = {
   runs: [runA, runB, runLong].map((dir) => ({ runDir: dir, name: path.basename(dir), config: JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')), status: 'finished' as const })),
 };
 const metrics: RunsToWebview[] = [runA, runB, runLong].map((dir) => ({ type: 'metrics', runDir: dir, records: readJsonl<MetricRecord>(path.join(dir, 'metrics.jsonl')), reset: true }));
-write('runs.json', { runs, metrics });
 
 // Evaluation panel: every checkpoint of the two short runs, as the host would evaluate them.
 const checkpoints: CheckpointRef[] = [runA, runB].flatMap((dir) =>
@@ -71,6 +70,12 @@ const broken = path.join(work, 'not-a-checkpoint');
 fs.mkdirSync(broken);
 const failedRun = spawnSync(process.execPath, [CLI, 'eval', '--checkpoint', broken, '--corpus', corpus, '--json'], { encoding: 'utf8' });
 const failed: EvalToWebview = { type: 'failed', checkpoint: broken, message: (failedRun.stderr || failedRun.stdout).trim().split('\n')[0] };
+// The dashboard draws the same evaluations on its curves, as the host reads them back from the cache.
+const evaluations: RunsToWebview[] = [runA, runB].map((dir) => ({
+  type: 'evaluations', runDir: dir,
+  evaluations: results.flatMap((m) => (m.type === 'result' && m.evaluation.checkpoint.startsWith(dir + path.sep) ? [{ ...m.evaluation, cached: true }] : [])),
+}));
+write('runs.json', { runs, metrics, evaluations });
 write('eval.json', { checkpoints: { type: 'checkpoints', checkpoints: [...checkpoints, { dir: broken, run: '', step: 0 }] }, results, failed });
 
 fs.rmSync(work, { recursive: true, force: true });

@@ -15,7 +15,8 @@ import { el, fmt } from '../shared/dom';
 import { listen } from '../shared/messages';
 import { connectHost, field, isString, isStringArray } from '../shared/vscode-api';
 import { checkpointPicker } from './picker';
-import { metricColumns, rowFor, type EvalRow, type MetricColumn } from './rows';
+import { finetuneTable } from './finetune-table';
+import { metricColumns, rowFor, standardColumns, type EvalRow, type MetricColumn } from './rows';
 import { smallSplitWarning } from '../../src/engine/eval/intervals';
 
 type Split = 'heldout' | 'all';
@@ -178,14 +179,17 @@ const metricCell = (m: MetricColumn, e: CheckpointEvaluation | undefined): Node 
   const half = (interval[1] - interval[0]) / 2;
   return el('span', { text: `${fmt(value, 4)} ±${half.toFixed(3)}`, attrs: { title: `95% interval ${interval[0].toFixed(4)}–${interval[1].toFixed(4)}` } });
 };
-const columnsFor = (all: EvalRow[]): Column<EvalRow>[] => [
-  { key: 'run', label: 'run', value: (r) => r.run },
-  { key: 'step', label: 'step', value: (r) => r.step, numeric: true },
+/** Run and step name the row, so they stay in view when the metrics scroll sideways. */
+const columnsFor = (): Column<EvalRow>[] => [
+  { key: 'run', label: 'run', value: (r) => r.run, sticky: true },
+  { key: 'step', label: 'step', value: (r) => r.step, numeric: true, sticky: true },
   // Status next to the row's name, so a failure's message is read with it, not scrolled off to the right.
   { key: 'status', label: 'status', value: (r) => (r.failure ? 'failed' : r.evaluation ? 'done' : r.progress ? 'running' : 'queued'), cell: statusCell },
-  ...metricColumns(all).map((m) => ({
+  ...standardColumns().map((m) => ({
     key: m.key,
-    label: m.label,
+    label: m.short,
+    group: m.group,
+    tip: `${m.label} (${m.key})`,
     numeric: true,
     value: (r: EvalRow) => (r.evaluation ? m.value(r.evaluation) : undefined),
     cell: (r: EvalRow) => metricCell(m, r.evaluation),
@@ -193,7 +197,7 @@ const columnsFor = (all: EvalRow[]): Column<EvalRow>[] => [
 ];
 const table = sortableTable<EvalRow>({
   caption: 'Checkpoint comparison',
-  columns: columnsFor([]),
+  columns: columnsFor(),
   sort: state.sort,
   onSort: (s) => {
     state.sort = s;
@@ -210,10 +214,12 @@ metricChoice.addEventListener('change', () => {
   drawChart();
 });
 const chart = lineChart({ title: 'Metric across checkpoints', xLabel: 'step' });
+const finetunes = finetuneTable();
 
 const drawTable = () => {
   const all = rows();
-  table.render(all, columnsFor(all));
+  table.render(all, columnsFor());
+  finetunes.show(state.evaluations);
   // The chart's metric list follows the table's metric columns.
   const metrics = metricColumns(all);
   if (metricChoice.options.length !== metrics.length || [...metricChoice.options].some((o, i) => o.value !== metrics[i].key)) {
@@ -247,6 +253,7 @@ document.getElementById('app')!.append(
     el('section', { className: 'eval-main', attrs: { 'aria-label': 'Results' } }, [
       el('div', { className: 'toolbar' }, [el('h2', { text: 'Comparison' }), exportCsv.el, exportJson.el]),
       table.el,
+      finetunes.el,
       el('div', { className: 'toolbar' }, [el('label', { className: 'field' }, [el('span', { className: 'field-label', text: 'Chart' }), metricChoice])]),
       chart.el,
     ]),

@@ -8,13 +8,15 @@ import { parseLabToWebview } from '../../src/protocol-guards';
 import { statusLine } from '../components/status';
 import { tabs } from '../components/tabs';
 import { el } from '../shared/dom';
-import { heatLegend } from '../shared/heat';
+import { heatLegend, installHeatScale } from '../shared/heat';
 import { listen } from '../shared/messages';
 import { connectHost, field, isNumber } from '../shared/vscode-api';
 import { corruptionTab } from './corruption-tab';
 import { heatmapTab } from './heatmap-tab';
 import { samplesTab } from './samples-tab';
 import { thresholdSlider } from './threshold-slider';
+
+installHeatScale();
 
 type Tab = LabTab;
 type Corruption = Extract<LabToWebview, { type: 'corruption' }>;

@@ -2,8 +2,8 @@ import type { RunSummary } from '../../src/protocol';
 import { checkbox } from '../components/checkbox';
 import { clear, el } from '../shared/dom';
 
-/** The runs with a checkbox each (which to chart) and a button showing that run's config. */
-export function runList(o: { onSelect: (runDirs: string[]) => void; onShowConfig: (runDir: string) => void }) {
+/** The runs with a checkbox each (which to chart), the run's colour on the charts, and a button showing its config. */
+export function runList(o: { colourOf: (runDir: string) => string; onSelect: (runDirs: string[]) => void; onShowConfig: (runDir: string) => void }) {
   const list = el('ul', { className: 'run-list', attrs: { 'aria-label': 'Runs' } });
   let selected: string[] = [];
   let runs: RunSummary[] = [];
@@ -24,12 +24,19 @@ export function runList(o: { onSelect: (runDirs: string[]) => void; onShowConfig
       config.addEventListener('click', () => o.onShowConfig(r.runDir));
       list.append(
         el('li', { className: 'run', attrs: { 'data-run': r.runDir, title: r.runDir } }, [
+          swatch(o.colourOf(r.runDir)),
           box.el,
           el('span', { className: `run-status status-${r.status}`, text: r.status }),
           config,
         ]),
       );
     }
+  };
+  // The colour is a CSS variable of the theme: set through the CSSOM (the panel's CSP allows no style attribute).
+  const swatch = (colour: string) => {
+    const s = el('span', { className: 'run-swatch', attrs: { 'aria-hidden': 'true' } });
+    s.style.background = colour;
+    return s;
   };
   draw();
   return {

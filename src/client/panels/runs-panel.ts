@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { RunsFromWebview, RunsToWebview, RunSummary } from '../../protocol';
 import { parseRunsFromWebview } from '../../protocol-guards';
 import type { EngineContext } from '../context';
+import { cachedEvaluationsOf } from '../cached-evaluations';
 import { listRunFolders, readMetrics, runsRoot, type RunFolder } from '../run-folders';
 import type { PanelKind } from './panel-host';
 import { SinglePanel, type PageMessage } from './single-panel';
@@ -31,9 +32,14 @@ export class RunsPanel extends SinglePanel<RunsToWebview, RunsFromWebview> {
     const root = runsRoot();
     if (root) {
       // CLI runs (and runs whose engine restarted) change files without telling the engine; a new checkpoint
-      // folder can change a run's status.
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '{*/metrics.jsonl,*/run.json,*/checkpoints/*}'));
-      const changed = (uri: vscode.Uri) => (path.basename(uri.fsPath) === 'metrics.jsonl' ? void this.sendNewMetrics(path.dirname(uri.fsPath)) : void this.sendRuns());
+      // folder can change a run's status; an evaluation cached next to a checkpoint (<run>/checkpoints/<c>/eval/)
+      // becomes a marker on the curves.
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '{*/metrics.jsonl,*/run.json,*/checkpoints/*,*/checkpoints/*/eval/*.json}'));
+      const changed = (uri: vscode.Uri) => {
+        if (path.basename(uri.fsPath) === 'metrics.jsonl') return void this.sendNewMetrics(path.dirname(uri.fsPath));
+        if (path.basename(path.dirname(uri.fsPath)) === 'eval') return void this.sendEvaluations(path.dirname(path.dirname(path.dirname(path.dirname(uri.fsPath)))));
+        void this.sendRuns();
+      };
       this.subscriptions.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed));
     }
   }
@@ -59,6 +65,7 @@ export class RunsPanel extends SinglePanel<RunsToWebview, RunsFromWebview> {
         this.followed.clear();
         for (const dir of message.runDirs.filter((d) => known.has(d))) this.followed.set(dir, 0);
         for (const dir of this.followed.keys()) await this.sendNewMetrics(dir);
+        for (const dir of this.followed.keys()) await this.sendEvaluations(dir);
         return;
       }
       case 'openConfig': {
@@ -93,6 +100,12 @@ export class RunsPanel extends SinglePanel<RunsToWebview, RunsFromWebview> {
   private sendNewMetrics(runDir: string): Promise<void> {
     this.metricsReads = this.metricsReads.then(() => this.readAndSendMetrics(runDir), () => this.readAndSendMetrics(runDir));
     return this.metricsReads;
+  }
+
+  /** The run's cached evaluations, all of them (a handful per run), when the page charts that run. */
+  private async sendEvaluations(runDir: string): Promise<void> {
+    if (!this.panelHost || !this.followed.has(runDir)) return;
+    this.post({ type: 'evaluations', runDir, evaluations: await cachedEvaluationsOf(runDir) });
   }
 
   private async readAndSendMetrics(runDir: string): Promise<void> {
