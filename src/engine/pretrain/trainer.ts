@@ -23,7 +23,7 @@ import { AdamW, learningRateAt } from './optimizer';
 import { pretrainingStep, type StepSettings } from './step';
 import { PretrainingMetricsAccumulator, type PretrainingMetrics } from './metrics';
 import { corruptionSample } from './samples';
-import { electraStepFlops } from './flops';
+import { trainingStepFlops } from './flops';
 import { resolveOptions, type PretrainOptions } from './options';
 
 /** One line of metrics.jsonl. */
@@ -33,10 +33,13 @@ export interface MetricsRecord extends PretrainingMetrics {
   grad_norm: number;
   tokens_per_sec: number;
   tokens_seen: number;
+  /** Training FLOPs so far (matrix products, forward + backward, both networks; docs/compute.md). */
   flops: number;
   examples_seen: number;
   epoch: number;
   elapsed_s: number;
+  /** Seconds spent training so far, summed over the sessions of a resumed run (the time it was stopped is not counted). */
+  wall_time_s: number;
 }
 
 export type TrainerEvent =
@@ -220,7 +223,7 @@ async function trainRun(
       const tokens = batch.attentionMask.reduce((s, v) => s + v, 0);
       state = {
         ...state, step, examples_seen: state.examples_seen + examples.length, tokens_seen: state.tokens_seen + tokens,
-        flops: state.flops + electraStepFlops(spec.discriminator, spec.generator, batch.size, batch.length, masked.slots * batch.size),
+        flops: state.flops + trainingStepFlops(objective, spec.discriminator, spec.generator, { batch: batch.size, length: batch.length, slots: masked.slots }),
         elapsed_s: (performance.now() - runStart) / 1000,
       };
       interval.add(out);
@@ -232,7 +235,7 @@ async function trainRun(
         const record: MetricsRecord = {
           step, ...interval.result(), learning_rate: lr, grad_norm: out.gradNorm ?? 0,
           tokens_per_sec: intervalTokens / Math.max(1e-9, seconds), tokens_seen: state.tokens_seen, flops: state.flops,
-          examples_seen: state.examples_seen, epoch, elapsed_s: state.elapsed_s,
+          examples_seen: state.examples_seen, epoch, elapsed_s: state.elapsed_s, wall_time_s: state.elapsed_s,
         };
         await fs.appendFile(path.join(runDir, METRICS_FILE), JSON.stringify(roundRecord(record)) + '\n');
         onEvent({ kind: 'metrics', record });
