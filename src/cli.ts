@@ -7,6 +7,7 @@ import { finetuneCommand } from './cli/finetune';
 import { exportHfCommand, importHfCommand } from './cli/hf';
 import { doctorCommand } from './cli/doctor';
 import { exportJobCommand } from './cli/export-job';
+import { rerunCommand } from './cli/rerun';
 
 const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own text
 
@@ -15,6 +16,8 @@ const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own
         [--seq L] [--vocab-size V] [--objective electra|electra-15] [--embedding-sharing tied|none|gdes]
         [--gen-width F] [--gen-depth F] [--lr X] [--adam-epsilon E] [--clip-norm C] [--warmup N] [--save-every K] [--keep K] [--log-every N]
         [--sample-every N] [--seed S] [--documents file|blank-lines] [--masking electra|distinct] [--backend auto|gpu|node|native|wasm|cpu] [--threads T] [--resume]
+  electra-lab rerun <runDir> [--out <dir>] [--steps N] [--backend B]   the run again from its run.json (same seed and
+                                                    tier); says whether the corpus changed and whether the losses match
   electra-lab heatmap --checkpoint <dir> <file> [--json]      discriminator P(replaced) per token
   electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]   one corruption sample
   electra-lab eval --checkpoint <dir> --corpus <path>... [--split heldout|all] [--json]
@@ -84,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
       case 'export-hf': await exportHfCommand(flags, positionals); break;
       case 'doctor': await doctorCommand(flags); break;
       case 'export-job': await exportJobCommand(flags, positionals); break;
+      case 'rerun': await rerunCommand(flags, positionals, controller.signal); break;
       default:
         process.stderr.write(`electra-lab: unknown command "${command}" — see electra-lab --help\n`);
         return 1;
@@ -111,7 +115,7 @@ function describeError(e: unknown): string {
   return `internal error: ${message.split('\n')[0]} (rerun with --verbose for details, and please report it)`;
 }
 
-const TRAINING_COMMANDS = new Set(['pretrain', 'demo', 'finetune']);
+const TRAINING_COMMANDS = new Set(['pretrain', 'demo', 'finetune', 'rerun', 'sweep']);
 
 /** Stops a training command after its current step (it then writes a checkpoint, or keeps its best epoch). */
 const controller = new AbortController();

@@ -23,6 +23,7 @@ import { checkpointConfig, saveModelCheckpoint } from '../checkpoint/model-io';
 import { OBJECTIVES } from '../pretrain/objectives';
 import { resolveOptions, type PretrainOptions } from '../pretrain/options';
 import { RUN_FILE } from '../pretrain/trainer';
+import { readRunRecord } from '../pretrain/run-record';
 
 /** Examples per shard: 4096 × 2 × 128 int32 = 4 MB at the default sequence length. */
 const SHARD_EXAMPLES = 4096;
@@ -134,12 +135,7 @@ async function runInputs(source: JobSource, jobDir: string, onInfo: (m: string) 
     const runDir = path.resolve(source.runDir);
     const runFile = path.join(runDir, RUN_FILE);
     if (!fs.existsSync(runFile)) throw new UserError(`${runFile} does not exist — pass a pretraining run folder, or --corpus with run options`);
-    let recorded: PretrainOptions;
-    try {
-      recorded = JSON.parse(fs.readFileSync(runFile, 'utf8')) as PretrainOptions;
-    } catch {
-      throw new UserError(`${runFile} is not valid JSON — pass a pretraining run folder`);
-    }
+    const { options: recorded } = await readRunRecord(runDir, 'pass a pretraining run folder');
     const options = resolveOptions({ ...recorded, documents: recorded.documents ?? 'blank-lines' });
     const tokenizer = WordPieceTokenizer.fromVocabFile(path.join(runDir, 'vocab.txt'), { lowercase: options.lowercase, stripAccents: options.lowercase });
     const latest = (await listCheckpoints(path.join(runDir, 'checkpoints'))).pop();

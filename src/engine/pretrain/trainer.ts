@@ -25,6 +25,7 @@ import { PretrainingMetricsAccumulator, type PretrainingMetrics } from './metric
 import { corruptionSample } from './samples';
 import { trainingStepFlops } from './flops';
 import { resolveOptions, type PretrainOptions } from './options';
+import { currentProvenance, readRunRecord, RUN_FILE, writeRunRecord } from './run-record';
 
 /** One line of metrics.jsonl. */
 export interface MetricsRecord extends PretrainingMetrics {
@@ -64,7 +65,7 @@ interface TrainerState {
   documents?: DocumentBoundary;
 }
 
-export const RUN_FILE = 'run.json';
+export { RUN_FILE };
 export const METRICS_FILE = 'metrics.jsonl';
 export const SAMPLES_FILE = 'samples.jsonl';
 /** Corruption samples written each time: the first rows of that step's batch. */
@@ -104,7 +105,7 @@ async function trainRun(
   const latest = given.resume ? (await listCheckpoints(checkpointsDir)).pop() : undefined;
   if (!given.resume) {
     await fs.mkdir(runDir, { recursive: true });
-    await writeFileAtomic(path.join(runDir, RUN_FILE), JSON.stringify(options, null, 2) + '\n');
+    await writeRunRecord(runDir, { options, provenance: await currentProvenance(corpus.files) });
   }
   // Lines logged after the step we start from (all of them without a checkpoint) were never kept in a model:
   // a run killed before its first checkpoint replays from step 0 and must not log those steps twice.
@@ -281,14 +282,7 @@ async function freshOptions(runDir: string, given: Partial<PretrainOptions> & Pi
 
 /** A resumed run keeps its recorded options; only the step budget may be raised. */
 async function resumeOptions(runDir: string, given: Partial<PretrainOptions>): Promise<PretrainOptions> {
-  const runFile = path.join(runDir, RUN_FILE);
-  let recorded: PretrainOptions;
-  try {
-    recorded = JSON.parse(await fs.readFile(runFile, 'utf8')) as PretrainOptions;
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not valid JSON';
-    throw new UserError(`${runFile} ${reason} — --resume needs the folder of an earlier pretraining run`);
-  }
+  const { options: recorded, provenance } = await readRunRecord(runDir, '--resume needs the folder of an earlier pretraining run');
   await removeStaleTemps(path.join(runDir, 'checkpoints')).catch(() => undefined);
   // Runs recorded before `documents` existed were packed with blank lines ending documents, and those before
   // `masking` masked distinct positions: keep their data order and masking.
@@ -296,7 +290,7 @@ async function resumeOptions(runDir: string, given: Partial<PretrainOptions>): P
     ...recorded, documents: recorded.documents ?? 'blank-lines', masking: recorded.masking ?? 'distinct',
     steps: given.steps ?? recorded.steps,
   });
-  if (options.steps !== recorded.steps) await writeFileAtomic(runFile, JSON.stringify(options, null, 2) + '\n');
+  if (options.steps !== recorded.steps) await writeRunRecord(runDir, { options, provenance });
   return options;
 }
 
