@@ -8,6 +8,7 @@ import { exportHfCommand, importHfCommand } from './cli/hf';
 import { doctorCommand } from './cli/doctor';
 import { exportJobCommand } from './cli/export-job';
 import { rerunCommand } from './cli/rerun';
+import { sweepCommand } from './cli/sweep';
 
 const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own text
 
@@ -18,6 +19,8 @@ const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own
         [--sample-every N] [--seed S] [--documents file|blank-lines] [--masking electra|distinct] [--backend auto|gpu|node|native|wasm|cpu] [--threads T] [--resume]
   electra-lab rerun <runDir> [--out <dir>] [--steps N] [--backend B]   the run again from its run.json (same seed and
                                                     tier); says whether the corpus changed and whether the losses match
+  electra-lab sweep <spec.json> [--backend B]      configurations one after another at equal steps or FLOPs, each
+                                                    evaluated alike; summary.json + summary.md (docs/experiments.md)
   electra-lab heatmap --checkpoint <dir> <file> [--json]      discriminator P(replaced) per token
   electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]   one corruption sample
   electra-lab eval --checkpoint <dir> --corpus <path>... [--split heldout|all] [--json]
@@ -88,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
       case 'doctor': await doctorCommand(flags); break;
       case 'export-job': await exportJobCommand(flags, positionals); break;
       case 'rerun': await rerunCommand(flags, positionals, controller.signal); break;
+      case 'sweep': await sweepCommand(flags, positionals, controller.signal); break;
       default:
         process.stderr.write(`electra-lab: unknown command "${command}" — see electra-lab --help\n`);
         return 1;

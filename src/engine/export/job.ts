@@ -21,7 +21,7 @@ import { ElectraModel, type ElectraModelSpec } from '../model/electra';
 import { listCheckpoints } from '../checkpoint/folder';
 import { checkpointConfig, saveModelCheckpoint } from '../checkpoint/model-io';
 import { OBJECTIVES } from '../pretrain/objectives';
-import { resolveOptions, type PretrainOptions } from '../pretrain/options';
+import { dataSeedOf, resolveOptions, type PretrainOptions } from '../pretrain/options';
 import { RUN_FILE } from '../pretrain/trainer';
 import { readRunRecord } from '../pretrain/run-record';
 
@@ -154,7 +154,7 @@ async function runInputs(source: JobSource, jobDir: string, onInfo: (m: string) 
 /** The train split, in the packing's order (the job shuffles per epoch), as int32 [n, 2, L] shards. */
 async function writeShards(dir: string, files: Parameters<typeof corpusExamples>[0], tokenizer: WordPieceTokenizer, options: PretrainOptions) {
   const L = options.seqLength;
-  const make = corpusExamples(files, tokenizer, { maxSeqLength: L, seed: options.seed, documents: options.documents });
+  const make = corpusExamples(files, tokenizer, { maxSeqLength: L, seed: dataSeedOf(options), documents: options.documents });
   const out: { file: string; examples: number }[] = [];
   let buffer = new Int32Array(SHARD_EXAMPLES * 2 * L);
   let n = 0, examples = 0;

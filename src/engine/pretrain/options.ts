@@ -48,6 +48,15 @@ export interface PretrainOptions {
    * one-sentence-per-line format; runs recorded before this option existed used it).
    */
   documents: DocumentBoundary;
+  /** Seeds the packing, the held-out split and the data order; absent = `seed`. A sweep fixes it so runs that differ
+   *  in `seed` (init, masking, sampling, dropout) still train and evaluate on the same examples. */
+  dataSeed?: number;
+  /** An existing vocab.txt to use instead of training one (a sweep's runs share one vocabulary). */
+  vocabFile?: string;
+}
+
+export function dataSeedOf(o: Pick<PretrainOptions, 'seed' | 'dataSeed'>): number {
+  return o.dataSeed ?? o.seed;
 }
 
 /** Per-preset defaults (google-research/electra: lr 5e-4 small, 2e-4 base; vocab 30522; Base's generator is
@@ -128,6 +137,7 @@ function validate(o: PretrainOptions): void {
   if (!(o.heldOutFraction >= 0 && o.heldOutFraction < 0.5)) throw new UserError(`held-out fraction ${o.heldOutFraction} must be in [0, 0.5)`);
   if (!MASKING_RULES.includes(o.masking)) throw new UserError(`--masking ${String(o.masking)} — use ${MASKING_RULES.join(' or ')}`);
   if (!Number.isInteger(o.seed)) throw new UserError(`--seed ${o.seed} must be an integer`);
+  if (o.dataSeed !== undefined && !Number.isInteger(o.dataSeed)) throw new UserError(`data seed ${o.dataSeed} must be an integer`);
   if (o.documents !== 'file' && o.documents !== 'blank-lines') throw new UserError(`--documents ${String(o.documents)} — use file or blank-lines`);
   if (o.corpus.length === 0) throw new UserError('no corpus given — pass --corpus <file|folder|glob>');
   // The generator's shape is refused before the run folder or the vocabulary exists.

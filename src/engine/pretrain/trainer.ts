@@ -8,8 +8,8 @@ import type { SourcedExample } from '../data/packing';
 import { trainExampleStream } from '../data/split';
 import { Rng } from '../data/rng';
 import { trainWordPiece, WordPieceTokenizer } from '../tokenizer';
-import { generatorConfig, presetConfig } from '../model/config';
-import { ElectraModel, type ElectraModelSpec } from '../model/electra';
+import { ElectraModel } from '../model/electra';
+import { runModelSpec } from './model-spec';
 import { isDecayed } from '../model/names';
 import { listCheckpoints, pruneCheckpoints, checkpointDirName } from '../checkpoint/folder';
 import { holdRunLock } from '../checkpoint/run-lock';
@@ -24,7 +24,7 @@ import { pretrainingStep, type StepSettings } from './step';
 import { PretrainingMetricsAccumulator, type PretrainingMetrics } from './metrics';
 import { corruptionSample } from './samples';
 import { trainingStepFlops } from './flops';
-import { resolveOptions, type PretrainOptions } from './options';
+import { dataSeedOf, resolveOptions, type PretrainOptions } from './options';
 import { currentProvenance, readRunRecord, RUN_FILE, writeRunRecord } from './run-record';
 
 /** One line of metrics.jsonl. */
@@ -118,6 +118,10 @@ async function trainRun(
   let tokenizer: WordPieceTokenizer;
   if (given.resume && await exists(vocabPath)) {
     tokenizer = WordPieceTokenizer.fromVocabFile(vocabPath, { lowercase: options.lowercase, stripAccents: options.lowercase });
+  } else if (options.vocabFile) {
+    // A given vocabulary (a sweep trains one for all its runs): the run keeps its own copy, so it stays whole.
+    tokenizer = WordPieceTokenizer.fromVocabFile(options.vocabFile, { lowercase: options.lowercase, stripAccents: options.lowercase });
+    await writeFileAtomic(vocabPath, tokenizer.toVocabText());
   } else {
     onEvent({ kind: 'info', message: `training a ${options.vocabSize}-token WordPiece vocabulary` });
     tokenizer = await trainWordPiece(readTextChunks(corpus.files, options.tokenizerChars), {
@@ -130,15 +134,10 @@ async function trainRun(
   }
 
   // Model and optimizer: fresh, or from the last complete checkpoint.
-  const disc = presetConfig(options.preset, tokenizer.vocabSize);
-  disc.max_position_embeddings = Math.max(disc.max_position_embeddings, options.seqLength);
   const objective = OBJECTIVES[options.objective];
-  const spec: ElectraModelSpec = {
-    discriminator: disc, mainHead: objective.mainHead, embeddingSharing: options.embeddingSharing,
-    generator: objective.usesGenerator ? generatorConfig(disc, options.genWidth, options.genDepth) : undefined,
-  };
+  const spec = runModelSpec(options, tokenizer.vocabSize);
   let model: ElectraModel;
-  let state: TrainerState = { step: 0, examples_seen: 0, tokens_seen: 0, flops: 0, elapsed_s: 0, seed: options.seed, seq_length: options.seqLength, held_out_fraction: options.heldOutFraction, documents: options.documents };
+  let state: TrainerState = { step: 0, examples_seen: 0, tokens_seen: 0, flops: 0, elapsed_s: 0, seed: dataSeedOf(options), seq_length: options.seqLength, held_out_fraction: options.heldOutFraction, documents: options.documents };
   let optimizerState: Map<string, { shape: number[]; data: Float32Array }> | undefined;
   let optimizerFile = '';
   if (latest) {
@@ -164,10 +163,10 @@ async function trainRun(
 
   // Data: an endless, shuffled, resumable stream of packed examples from the train split.
   const makeExamples = corpusExamples(corpus.files, tokenizer, {
-    maxSeqLength: options.seqLength, seed: options.seed, documents: options.documents, onWarning: (w) => onEvent({ kind: 'warning', message: `${w.file}: ${w.message}` }),
+    maxSeqLength: options.seqLength, seed: dataSeedOf(options), documents: options.documents, onWarning: (w) => onEvent({ kind: 'warning', message: `${w.file}: ${w.message}` }),
   });
   const stream = trainExampleStream<SourcedExample>(makeExamples, {
-    seed: options.seed, shuffleBufferSize: 2000, heldOutFraction: options.heldOutFraction, startAt: state.examples_seen,
+    seed: dataSeedOf(options), shuffleBufferSize: 2000, heldOutFraction: options.heldOutFraction, startAt: state.examples_seen,
   });
 
   const masking: MaskingOptions = {
