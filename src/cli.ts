@@ -14,7 +14,8 @@ const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own
 
   electra-lab demo [--steps N] [--out dir]          pretrain a tiny model on the installed packages' docs, show a heatmap
   electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] [--batch B]
-        [--seq L] [--vocab-size V] [--objective electra|electra-15] [--embedding-sharing tied|none|gdes]
+        [--seq L] [--vocab-size V] [--objective electra|electra-15|replace-mlm|all-tokens-mlm|mlm] [--embedding-sharing tied|none|gdes|all]
+        [--training joint|two-stage|adversarial] [--adversarial-warmup N]
         [--gen-width F] [--gen-depth F] [--lr X] [--adam-epsilon E] [--clip-norm C] [--warmup N] [--save-every K] [--keep K] [--log-every N]
         [--sample-every N] [--seed S] [--documents file|blank-lines] [--masking electra|distinct] [--backend auto|gpu|node|native|wasm|cpu] [--threads T] [--resume]
   electra-lab rerun <runDir> [--out <dir>] [--steps N] [--backend B]   the run again from its run.json (same seed and
@@ -40,7 +41,7 @@ const OPTIONS = {
   corpus: { type: 'string', multiple: true },
   out: { type: 'string' }, preset: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
   seq: { type: 'string' }, 'vocab-size': { type: 'string' }, objective: { type: 'string' },
-  'embedding-sharing': { type: 'string' }, 'gen-width': { type: 'string' }, 'gen-depth': { type: 'string' },
+  'embedding-sharing': { type: 'string' }, training: { type: 'string' }, 'adversarial-warmup': { type: 'string' }, 'gen-width': { type: 'string' }, 'gen-depth': { type: 'string' },
   lr: { type: 'string' }, 'adam-epsilon': { type: 'string' }, 'clip-norm': { type: 'string' }, warmup: { type: 'string' }, 'save-every': { type: 'string' }, keep: { type: 'string' },
   'log-every': { type: 'string' }, 'sample-every': { type: 'string' }, seed: { type: 'string' },
   backend: { type: 'string' }, threads: { type: 'string' }, resume: { type: 'boolean' }, 'progress-json': { type: 'boolean' }, checkpoint: { type: 'string' },

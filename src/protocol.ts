@@ -354,7 +354,7 @@ export type EvalFromWebview =
  * Sweeps (`electra-lab sweep spec.json`, docs/experiments.md): the spec file as a user writes it, and the
  * summary.json a sweep writes. Typed here because the engine server will serve both to the editor.
  */
-export const SWEEP_AXES = ['objective', 'genWidth', 'embeddingSharing', 'learningRate', 'seed'] as const;
+export const SWEEP_AXES = ['objective', 'training', 'genWidth', 'embeddingSharing', 'learningRate', 'seed'] as const;
 export type SweepAxis = (typeof SWEEP_AXES)[number];
 export type SweepValue = string | number;
 export interface SweepSpec {

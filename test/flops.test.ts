@@ -9,7 +9,8 @@ import { maskBatch, maxPredictionsFor } from '../src/engine/pretrain/masking';
 import { OBJECTIVE_NAMES, OBJECTIVES } from '../src/engine/pretrain/objectives';
 import { AdamW } from '../src/engine/pretrain/optimizer';
 import { pretrainingStep } from '../src/engine/pretrain/step';
-import { stepForwardFlops, trainingStepFlops } from '../src/engine/pretrain/flops';
+import { stepForwardFlops, trainingStepFlops, type StepMode } from '../src/engine/pretrain/flops';
+import { generatorConfig } from '../src/engine/model/config';
 import { randomBatch, tinySpec } from './helpers';
 
 /**
@@ -66,6 +67,33 @@ test('the FLOP formula matches the matrix products tfjs runs, forward and forwar
     const trained = matmulFlopsOf(training.kernels).flops;
     const expected = trainingStepFlops(objective, spec.discriminator, spec.generator, shape);
     assert.ok(Math.abs(trained - expected) / expected < 0.03, `${name} training: counted ${trained}, formula ${expected} (ratio ${(trained / expected).toFixed(4)})`);
+    optimizer.dispose();
+    model.dispose();
+  }
+});
+
+test('the formula matches the kernels for two-stage training\'s two phases and the adversarial generator\'s update', async () => {
+  await initBackend('cpu');
+  const batch = randomBatch(4, 3, 24, 300);
+  const base = tinySpec(300, 'none');
+  const spec = { ...base, generator: generatorConfig(base.discriminator, 1, 1) };
+  const objective = OBJECTIVES.electra;
+  const masked = maskBatch(batch, new Rng(2), { maskProb: 0.15, maskTokenProb: 0.85, maxPredictions: maxPredictionsFor(0.15, batch.length), maskId: 4, isSpecial: (id) => id < 5 });
+  const shape = { batch: batch.size, length: batch.length, slots: masked.slots };
+  const modes: StepMode[] = [{ phase: 'generator' }, { phase: 'discriminator' }, { generatorUpdate: 'adversarial' }];
+  for (const mode of modes) {
+    const model = ElectraModel.initialise(spec, 5);
+    const named = model.namedVariables();
+    const optimizer = new AdamW(named, { weightDecay: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-6, clipNorm: 1, decays: (n) => isDecayed(n.slice(n.indexOf('/') + 1)) });
+    const variableNames = new Map([...named].map(([n, v]) => [v, n]));
+    const settings = { objective, generatorWeight: 1, discriminatorWeight: 50, temperature: 1, ...mode };
+    const profile = await tf.profile(() => {
+      pretrainingStep(model, batch, masked, settings, 1, { variableNames, applyGradients: (g) => optimizer.apply(g, 1e-3) });
+      return undefined as unknown as tf.Tensor;
+    });
+    const counted = matmulFlopsOf(profile.kernels).flops;
+    const expected = trainingStepFlops(objective, spec.discriminator, spec.generator, shape, mode);
+    assert.ok(Math.abs(counted - expected) / expected < 0.03, `${JSON.stringify(mode)}: counted ${counted}, formula ${expected}`);
     optimizer.dispose();
     model.dispose();
   }

@@ -90,8 +90,9 @@ test('a bad spec is one line naming the file and the fix, before anything is tra
     ['{ "corpus": [', /spec\.json is not valid JSON .* — fix the syntax/],
     [{ corpus: ['corpus'], budget: { steps: 2 }, axes: { objective: ['electra', 'bert'] } }, /spec\.json: run objective-bert: unknown objective "bert" — use one of electra, electra-15, replace-mlm, all-tokens-mlm, mlm/],
     [{ corpus: ['corpus'], budget: { steps: 2, flops: 1 }, axes: {} }, /spec\.json: "budget" must be \{ "steps": 1000 \} or \{ "flops": 1e15 \} — exactly one of them/],
-    [{ corpus: ['corpus'], budget: { steps: 2 }, axes: { width: [1] } }, /spec\.json: unknown axis "width" — use objective, genWidth/],
+    [{ corpus: ['corpus'], budget: { steps: 2 }, axes: { width: [1] } }, /spec\.json: unknown axis "width" — use objective, training, genWidth/],
     [{ corpus: ['corpus'], budget: { steps: 2 }, axes: {}, base: { steps: 5 } }, /spec\.json: "base\.steps" is set by the sweep — remove it/],
+    [{ corpus: ['corpus'], budget: { steps: 2 }, axes: { training: ['joint', 'two-stage'] }, base: { genWidth: 1 } }, /spec\.json: run training-two-stage: --training two-stage freezes the generator .* — add --embedding-sharing none/],
   ];
   for (const [spec, message] of cases) {
     assert.throws(() => readSweepSpec(writeSpec(spec)), (e: Error) => {

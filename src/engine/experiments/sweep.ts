@@ -19,7 +19,7 @@ import { resolveOptions, type PretrainOptions } from '../pretrain/options';
 import { maxPredictionsFor } from '../pretrain/masking';
 import { OBJECTIVES } from '../pretrain/objectives';
 import { runModelSpec } from '../pretrain/model-spec';
-import { trainingStepFlops } from '../pretrain/flops';
+import { trainingStepFlops, type StepMode } from '../pretrain/flops';
 import type { PlannedRun, Sweep } from './spec';
 import { summarise, summaryMarkdown } from './summary';
 
@@ -83,10 +83,13 @@ async function sharedVocabulary(sweep: Sweep, onEvent: (e: SweepEvent) => void):
 export function runOptions(sweep: Sweep, run: PlannedRun, runDir: string, vocab: { file: string; size: number }): PretrainOptions {
   const fixed = { ...run.given, corpus: sweep.corpus, out: runDir, dataSeed: sweep.dataSeed, vocabFile: vocab.file };
   if ('steps' in sweep.budget) return resolveOptions({ ...fixed, steps: sweep.budget.steps });
-  const probe = resolveOptions({ ...fixed, steps: 1 });
-  const perStep = trainingStepFlops(OBJECTIVES[probe.objective], runModelSpec(probe, vocab.size).discriminator, runModelSpec(probe, vocab.size).generator, {
-    batch: probe.batchSize, length: probe.seqLength, slots: maxPredictionsFor(probe.maskProb, probe.seqLength),
-  });
+  const probe = resolveOptions({ ...fixed, steps: 2 });
+  const spec = runModelSpec(probe, vocab.size);
+  const shape = { batch: probe.batchSize, length: probe.seqLength, slots: maxPredictionsFor(probe.maskProb, probe.seqLength) };
+  const cost = (mode: StepMode) => trainingStepFlops(OBJECTIVES[probe.objective], spec.discriminator, spec.generator, shape, mode);
+  // Two-stage: half the steps in each stage; adversarial: priced as policy-gradient steps (its warm start costs less).
+  const perStep = probe.training === 'two-stage' ? (cost({ phase: 'generator' }) + cost({ phase: 'discriminator' })) / 2
+    : cost({ generatorUpdate: probe.training === 'adversarial' ? 'adversarial' : 'mlm' });
   const steps = Math.floor(sweep.budget.flops / perStep);
   if (steps < 1) throw new UserError(`${sweep.specFile}: run ${run.name} needs ${perStep.toExponential(2)} FLOPs per step, more than the budget of ${sweep.budget.flops.toExponential(2)} — raise "budget.flops"`);
   return resolveOptions({ ...fixed, steps });

@@ -55,8 +55,8 @@ export async function exportJob(source: JobSource, jobDir: string, onInfo: (m: s
   if (options.objective !== 'electra' && options.objective !== 'electra-15') {
     throw new UserError(`objective ${options.objective}: the PyTorch job implements ELECTRA's (electra, electra-15) — export an electra run`);
   }
-  if (options.embeddingSharing === 'gdes') {
-    throw new UserError('--embedding-sharing gdes: the PyTorch job implements tied and none — export a run with one of those');
+  if (options.embeddingSharing === 'gdes' || options.embeddingSharing === 'all') {
+    throw new UserError(`--embedding-sharing ${options.embeddingSharing}: the PyTorch job implements tied and none — export a run with one of those`);
   }
   const tmp = `${target}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });

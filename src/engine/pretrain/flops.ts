@@ -51,12 +51,23 @@ export function stepForwardFlops(objective: Objective, main: ElectraConfig, gene
   return { generator: gen, main: s.batch * encoderForwardFlops(main, s.length) + head };
 }
 
+/** How a step trains (two-stage and adversarial training change what runs backward; see step.ts). */
+export interface StepMode {
+  phase?: 'joint' | 'generator' | 'discriminator';
+  generatorUpdate?: 'mlm' | 'adversarial';
+}
+
 /**
  * Training FLOPs of one step: forward + backward, backward = 2× forward (each product y = xW has two in the
  * backward pass, dx = dy·Wᵀ and dW = xᵀ·dy). The generator's samples reach the discriminator as ids, so no
- * gradient crosses between the networks.
+ * gradient crosses between the networks. Two-stage training's first stage runs the generator alone (3×); its
+ * second runs the frozen generator forward only (1×) and trains the discriminator (3×). The adversarial generator
+ * runs forward twice (to sample, then for the policy gradient with the same dropout) and backward once (4×).
  */
-export function trainingStepFlops(objective: Objective, main: ElectraConfig, generator: ElectraConfig | undefined, s: StepShape): number {
+export function trainingStepFlops(objective: Objective, main: ElectraConfig, generator: ElectraConfig | undefined, s: StepShape, mode: StepMode = {}): number {
   const f = stepForwardFlops(objective, main, generator, s);
-  return 3 * (f.generator + f.main);
+  const phase = mode.phase ?? 'joint';
+  if (phase === 'generator') return 3 * f.generator;
+  if (phase === 'discriminator') return f.generator + 3 * f.main;
+  return (mode.generatorUpdate === 'adversarial' ? 4 : 3) * f.generator + 3 * f.main;
 }

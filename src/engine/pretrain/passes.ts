@@ -121,7 +121,7 @@ export function discriminatorPass(
   replaced: Float32Array,
   lossWeights: Float32Array,
   seeds?: DropoutSeeds,
-): { loss: tf.Scalar; kept: { logits: tf.Tensor2D } } {
+): { loss: tf.Scalar; kept: { logits: tf.Tensor2D; perToken: tf.Tensor2D } } {
   const disc = model.discriminator;
   const logits = disc.discriminatorLogits(disc.encode(encoderInputs(batch, corruptedIds), seeds));
   const shape: [number, number] = [batch.size, batch.length];
@@ -130,5 +130,30 @@ export function discriminatorPass(
   // Numerically stable sigmoid cross-entropy: max(x, 0) − x·z + log(1 + e^−|x|).
   const perToken = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, z)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
   const loss = tf.div(tf.sum(tf.mul(perToken, w)), tf.add(tf.sum(w), 1e-6)) as tf.Scalar;
-  return { loss, kept: { logits: tf.keep(logits) } };
+  // perToken is each position's loss: Adversarial ELECTRA's reward for the generator's sample there.
+  return { loss, kept: { logits: tf.keep(logits), perToken: tf.keep(perToken) as tf.Tensor2D } };
+}
+
+/**
+ * Adversarial ELECTRA's generator objective (Clark et al. 2020, appendix F): REINFORCE on the samples the step
+ * drew, loss = Σ_slots advantage · (−log p_G(sample)) / Σ weights, the advantage (reward − baseline, zero on unused
+ * slots) a constant computed from the discriminator's loss at each slot. Minimising it raises the probability of
+ * samples that fooled the discriminator. Run with the dropout seeds of the sampling pass, so p_G is the very
+ * distribution the samples came from.
+ */
+export function policyGradientPass(
+  model: ElectraModel,
+  batch: Batch,
+  masked: MaskedBatch,
+  samples: Int32Array,
+  advantages: Float32Array,
+  options: { seeds?: DropoutSeeds; temperature: number },
+): { loss: tf.Scalar; kept: Record<string, never> } {
+  const gen = model.generator!;
+  const hidden = gen.encode(encoderInputs(batch, masked.maskedIds), options.seeds);
+  const logits = gen.generatorLogits(hidden, tf.tensor1d(masked.flatPositions, 'int32'));
+  const scaled = options.temperature === 1 ? logits : tf.div(logits, options.temperature) as tf.Tensor2D;
+  const nll = softmaxCrossEntropy(scaled, tf.tensor1d(samples, 'int32'));
+  const loss = tf.div(tf.sum(tf.mul(nll, tf.tensor1d(advantages))), tf.add(tf.sum(tf.tensor1d(masked.weights)), 1e-6)) as tf.Scalar;
+  return { loss, kept: {} };
 }

@@ -24,6 +24,7 @@ import { pretrainingStep, type StepSettings } from './step';
 import { PretrainingMetricsAccumulator, type PretrainingMetrics } from './metrics';
 import { corruptionSample } from './samples';
 import { trainingStepFlops } from './flops';
+import { planAt } from './training-plan';
 import { dataSeedOf, resolveOptions, type PretrainOptions } from './options';
 import { currentProvenance, readRunRecord, RUN_FILE, writeRunRecord } from './run-record';
 
@@ -63,6 +64,8 @@ interface TrainerState {
   held_out_fraction: number;
   /** How the corpus was cut into documents (absent: blank lines, the only way before the option). */
   documents?: DocumentBoundary;
+  /** Two-stage training: the discriminator has been initialised from the generator. */
+  two_stage_initialised?: boolean;
 }
 
 export { RUN_FILE };
@@ -210,10 +213,19 @@ async function trainRun(
         epoch = next.value.epoch;
       }
       const step = state.step + 1;
+      const plan = planAt(options, step);
+      if (plan.phase === 'discriminator' && !state.two_stage_initialised) {
+        const copied = model.initialiseDiscriminatorFromGenerator();
+        state = { ...state, two_stage_initialised: true };
+        // The loss changes meaning (MLM alone → MLM + 50 × RTD): divergence is judged against the new stage's start.
+        firstLoss = undefined;
+        onEvent({ kind: 'info', message: `two-stage: the discriminator starts from the generator's ${copied} encoder tensors; the generator is frozen from step ${step}` });
+      }
       const batch = padBatch(examples, tokenizer.specialIds.pad);
       const masked = maskBatch(batch, rng.fork(`mask:${step}`), masking);
-      const lr = learningRateAt(state.step, options.learningRate, options.warmupSteps, options.steps);
-      const out = pretrainingStep(model, batch, masked, settings, rng.fork(`step:${step}`).nextUint32() % 2147483647, {
+      const stageWarmup = Math.round(options.warmupSteps * plan.stageSteps / options.steps);
+      const lr = learningRateAt(state.step - plan.stageStart, options.learningRate, stageWarmup, plan.stageSteps);
+      const out = pretrainingStep(model, batch, masked, { ...settings, phase: plan.phase, generatorUpdate: plan.generatorUpdate }, rng.fork(`step:${step}`).nextUint32() % 2147483647, {
         variableNames,
         applyGradients: (grads) => optimizer.apply(grads, lr),
       });
@@ -223,7 +235,7 @@ async function trainRun(
       const tokens = batch.attentionMask.reduce((s, v) => s + v, 0);
       state = {
         ...state, step, examples_seen: state.examples_seen + examples.length, tokens_seen: state.tokens_seen + tokens,
-        flops: state.flops + trainingStepFlops(objective, spec.discriminator, spec.generator, { batch: batch.size, length: batch.length, slots: masked.slots }),
+        flops: state.flops + trainingStepFlops(objective, spec.discriminator, spec.generator, { batch: batch.size, length: batch.length, slots: masked.slots }, plan),
         elapsed_s: (performance.now() - runStart) / 1000,
       };
       interval.add(out);
