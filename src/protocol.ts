@@ -372,6 +372,23 @@ export interface SweepSpec {
   dataSeed?: number;
   /** The end-of-run evaluation, the same for every run. */
   eval?: { maxExamples?: number; batchSize?: number; injectedFraction?: number };
+  /** A fine-tuning task every run's final checkpoint is fine-tuned on (GLUE-style TSV or JSONL, paths relative to
+   *  the spec); its dev metric after the last epoch is the summary's first column, as the paper reports GLUE. */
+  finetune?: SweepFinetune;
+}
+export interface SweepFinetune {
+  train: string;
+  dev: string;
+  taskName?: string;
+  textA?: string;
+  textB?: string;
+  label?: string;
+  regression?: boolean;
+  epochs?: number;
+  learningRate?: number;
+  batchSize?: number;
+  seqLength?: number;
+  seed?: number;
 }
 export interface SweepRunResult {
   name: string;

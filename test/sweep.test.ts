@@ -8,6 +8,7 @@ import { runSweep, SWEEP_RESULT_FILE, type SweepEvent } from '../src/engine/expe
 import { summarise, summaryMarkdown } from '../src/engine/experiments/summary';
 import type { SweepSpec, SweepSummary } from '../src/protocol';
 import { ROOT, tempDir } from './helpers';
+import { writeWordOrderTask } from './doc-tasks';
 
 function writeSpec(spec: unknown): string {
   const dir = tempDir('sweep');
@@ -83,6 +84,26 @@ test('a stopped sweep continues without redoing finished runs; an equal-FLOPs bu
   const electra = runs.get('electra')!, mlm = runs.get('mlm')!;
   assert.ok(mlm.steps > electra.steps, `mlm ${mlm.steps} steps, electra ${electra.steps}`);
   for (const r of [electra, mlm]) assert.ok(r.flops <= 4e9 && r.flops > 0.5 * 4e9, `${r.name}: ${r.flops} FLOPs of 4e9`);
+});
+
+test('with a fine-tuning task in the spec, every run is fine-tuned alike and the summary leads with its dev metric', async () => {
+  await initBackend('wasm');
+  const specFile = writeSpec({});
+  const task = writeWordOrderTask(path.join(path.dirname(specFile), 'task'), 16, 32);
+  const spec: SweepSpec = {
+    corpus: ['corpus'], base: BASE, budget: { steps: 2 }, axes: { objective: ['electra', 'mlm'] }, eval: { maxExamples: 8 },
+    finetune: { train: 'task/train.tsv', dev: 'task/dev.tsv', epochs: 1, batchSize: 8, seqLength: 32 },
+  };
+  fs.writeFileSync(specFile, JSON.stringify(spec));
+  assert.ok(fs.existsSync(task.train));
+  const { summary } = await runSweep(readSweepSpec(specFile));
+  for (const r of summary!.runs) {
+    assert.ok(r.metrics.finetune_accuracy >= 0 && r.metrics.finetune_accuracy <= 1, `${r.name}: ${r.metrics.finetune_accuracy}`);
+    const results = JSON.parse(fs.readFileSync(path.join(r.runDir, 'checkpoints', 'step-2', 'finetune', 'task.json'), 'utf8')) as { last_metrics: { accuracy: number } };
+    assert.equal(results.last_metrics.accuracy, r.metrics.finetune_accuracy);
+  }
+  assert.match(summaryMarkdown(summary!, 0.1), /\| configuration \| seeds \| steps \| FLOPs \| wall s \| fine-tuned accuracy \(dev\) \| injected AUC/);
+  assert.throws(() => readSweepSpec(writeSpec({ ...spec, finetune: { train: 'nope.tsv', dev: 'task/dev.tsv' } })), /"finetune\.train" .*nope\.tsv does not exist — fix the path/);
 });
 
 test('a bad spec is one line naming the file and the fix, before anything is trained', () => {

@@ -4,11 +4,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SWEEP_AXES, type SweepAxis, type SweepSpec, type SweepValue } from '../../protocol';
+import { SWEEP_AXES, type SweepAxis, type SweepFinetune, type SweepSpec, type SweepValue } from '../../protocol';
 import { UserError, isUserError } from '../errors';
 import { resolveOptions, type PretrainOptions } from '../pretrain/options';
 
-const SPEC_KEYS = ['corpus', 'out', 'base', 'budget', 'axes', 'dataSeed', 'eval'];
+const SPEC_KEYS = ['corpus', 'out', 'base', 'budget', 'axes', 'dataSeed', 'eval', 'finetune'];
+const FINETUNE_KEYS: Record<keyof SweepFinetune, 'string' | 'number' | 'boolean'> = {
+  train: 'string', dev: 'string', taskName: 'string', textA: 'string', textB: 'string', label: 'string', regression: 'boolean',
+  epochs: 'number', learningRate: 'number', batchSize: 'number', seqLength: 'number', seed: 'number',
+};
 const EVAL_KEYS = ['maxExamples', 'batchSize', 'injectedFraction'];
 /** Set by the sweep for every run: the spec cannot choose them per run. */
 const SWEEP_OWNED = ['corpus', 'out', 'steps', 'dataSeed', 'vocabFile', 'resume'];
@@ -28,6 +32,8 @@ export interface Sweep {
   budget: SweepSpec['budget'];
   dataSeed: number;
   eval: { maxExamples: number; batchSize: number; injectedFraction: number };
+  /** The fine-tuning task, paths resolved. */
+  finetune?: SweepFinetune;
   /** Options every run shares (for the vocabulary: vocabSize, lowercase, tokenizerChars). */
   base: Partial<PretrainOptions>;
   runs: PlannedRun[];
@@ -91,7 +97,7 @@ export function readSweepSpec(specFile: string): Sweep {
   });
   return {
     specFile: file, out: path.resolve(dir, out as string), corpus: corpusPaths, budget, dataSeed: dataSeed as number,
-    eval: parseEval(spec.eval, fail), base: base as Partial<PretrainOptions>, runs,
+    eval: parseEval(spec.eval, fail), finetune: parseFinetune(spec.finetune, dir, fail), base: base as Partial<PretrainOptions>, runs,
   };
 }
 
@@ -122,6 +128,21 @@ function parseEval(raw: unknown, fail: (what: string) => never): Sweep['eval'] {
   const fraction = r.injectedFraction ?? 0.1;
   if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) fail('"eval.injectedFraction" must be in (0, 1)');
   return { maxExamples: int('maxExamples', 256), batchSize: int('batchSize', 8), injectedFraction: fraction as number };
+}
+
+function parseFinetune(raw: unknown, dir: string, fail: (what: string) => never): SweepFinetune | undefined {
+  if (raw === undefined) return undefined;
+  if (!isObject(raw)) return fail('"finetune" must be an object such as { "train": "sst2/train.tsv", "dev": "sst2/dev.tsv" }');
+  for (const [key, value] of Object.entries(raw)) {
+    const type = FINETUNE_KEYS[key as keyof SweepFinetune];
+    if (!type) fail(`unknown key "finetune.${key}" — use ${Object.keys(FINETUNE_KEYS).join(', ')}`);
+    if (typeof value !== type) fail(`"finetune.${key}" must be a ${type}`);
+  }
+  const task = raw as unknown as SweepFinetune;
+  if (!task.train || !task.dev) fail('"finetune" needs "train" and "dev" files');
+  const train = path.resolve(dir, task.train), devFile = path.resolve(dir, task.dev);
+  for (const [key, file] of [['train', train], ['dev', devFile]] as const) if (!fs.existsSync(file)) fail(`"finetune.${key}" ${file} does not exist — fix the path (relative to the spec file)`);
+  return { ...task, train, dev: devFile };
 }
 
 function combinations(axes: [SweepAxis, SweepValue[]][]): Partial<Record<SweepAxis, SweepValue>>[] {

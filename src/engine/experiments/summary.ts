@@ -41,7 +41,14 @@ function stats(xs: number[]): { mean: number; spread: number; n: number } {
   return { mean, spread, n };
 }
 
+/** The compared columns of these runs: a fine-tuning metric (finetune_<metric>) first, as the paper leads with GLUE. */
+function comparedColumns(runs: SweepRunResult[]): Column[] {
+  const finetuned = [...new Set(runs.flatMap((r) => Object.keys(r.metrics).filter((k) => k.startsWith('finetune_'))))].sort();
+  return [...finetuned.map((key) => ({ key, label: `fine-tuned ${key.slice('finetune_'.length)} (dev)`, better: 'higher' as const, digits: 3 })), ...SUMMARY_COLUMNS];
+}
+
 export function summarise(spec: string, budget: SweepSpec['budget'], runs: SweepRunResult[]): SweepSummary {
+  const compared = comparedColumns(runs);
   const byLabel = new Map<string, SweepRunResult[]>();
   for (const r of runs) {
     const label = groupLabel(r.values);
@@ -49,7 +56,7 @@ export function summarise(spec: string, budget: SweepSpec['budget'], runs: Sweep
   }
   const groups: SweepGroup[] = [...byLabel].map(([label, members]) => {
     const metrics: SweepGroup['metrics'] = {};
-    for (const c of [...COST_COLUMNS, ...SUMMARY_COLUMNS]) {
+    for (const c of [...COST_COLUMNS, ...compared]) {
       const xs = members.map((m) => (c.key in m.metrics ? m.metrics[c.key] : (m as unknown as Record<string, number>)[c.key])).filter((x) => typeof x === 'number' && Number.isFinite(x));
       if (xs.length) metrics[c.key] = stats(xs);
     }
@@ -57,7 +64,7 @@ export function summarise(spec: string, budget: SweepSpec['budget'], runs: Sweep
     return { label, values, runs: members.map((m) => m.name), metrics };
   });
   const best: Record<string, string> = {};
-  for (const c of SUMMARY_COLUMNS) {
+  for (const c of compared) {
     if (!c.better) continue;
     const scored = groups.filter((g) => g.metrics[c.key]);
     if (scored.length < 2) continue;
@@ -79,7 +86,7 @@ export function summaryMarkdown(s: SweepSummary, injectedFraction: number): stri
   const budget = 'steps' in s.budget ? `equal steps (${s.budget.steps} each)` : `equal training FLOPs (${s.budget.flops.toExponential(2)} each; docs/compute.md)`;
   const splits = new Set(s.runs.map((r) => r.split));
   const where = splits.has('all') ? 'the training text (the corpus is too small for a held-out split)' : 'held-out text';
-  const columns = [...COST_COLUMNS, ...SUMMARY_COLUMNS];
+  const columns = [...COST_COLUMNS, ...comparedColumns(s.runs)];
   const lines = [
     `# Sweep: ${s.spec}`,
     '',

@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { SweepRunResult, SweepSummary } from '../../protocol';
+import type { SweepFinetune, SweepRunResult, SweepSummary } from '../../protocol';
+import { finetune } from '../finetune/trainer';
 import { UserError, isUserError } from '../errors';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import { listCheckpoints } from '../checkpoint/folder';
@@ -53,7 +54,9 @@ export async function runSweep(sweep: Sweep, onEvent: (e: SweepEvent) => void = 
       const trained = await pretrain({ ...options, resume: latest !== undefined }, (event) => onEvent({ kind: 'trainer', name: run.name, event }), signal);
       if (trained.stopped) return { finished: results.length, stopped: true };
     }
-    const result = await evaluateRun(sweep, run, runDir);
+    const result = await evaluateRun(sweep, run, runDir, onEvent, signal);
+    // Stopped while fine-tuning: the run is not finished (its next start fine-tunes it again).
+    if (!result) return { finished: results.length, stopped: true };
     await fs.mkdir(path.join(runDir, path.dirname(SWEEP_RESULT_FILE)), { recursive: true });
     await writeFileAtomic(path.join(runDir, SWEEP_RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
     onEvent({ kind: 'run-done', result });
@@ -95,6 +98,20 @@ export function runOptions(sweep: Sweep, run: PlannedRun, runDir: string, vocab:
   return resolveOptions({ ...fixed, steps });
 }
 
+/**
+ * Fine-tunes the run's final checkpoint on the spec's task into <run>/finetuned; returns the dev metric after the
+ * last epoch (what google-research/electra reports — the best epoch would be chosen on dev) as
+ * `finetune_<metric>`.
+ */
+async function finetuneRun(task: SweepFinetune, checkpoint: string, runDir: string, onEvent: (e: SweepEvent) => void, signal?: AbortSignal): Promise<Record<string, number>> {
+  const { regression, ...rest } = task;
+  const results = await finetune({ ...rest, checkpoint, out: path.join(runDir, 'finetuned'), kind: regression ? 'regression' : undefined },
+    (e) => { if (e.kind === 'info' || e.kind === 'warning') onEvent({ kind: 'info', message: `${path.basename(runDir)}: ${e.message}` }); }, signal);
+  const metric = results.options.selectBy;
+  const value = results.last_metrics[metric];
+  return value === undefined ? {} : { [`finetune_${metric}`]: value };
+}
+
 async function readResult(runDir: string): Promise<SweepRunResult | undefined> {
   const text = await fs.readFile(path.join(runDir, SWEEP_RESULT_FILE), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
@@ -106,7 +123,7 @@ async function readResult(runDir: string): Promise<SweepRunResult | undefined> {
 }
 
 /** The same evaluation for every run: held-out text, fixed masking/sampling seed, the same injected swaps. */
-async function evaluateRun(sweep: Sweep, run: PlannedRun, runDir: string): Promise<SweepRunResult> {
+async function evaluateRun(sweep: Sweep, run: PlannedRun, runDir: string, onEvent: (e: SweepEvent) => void, signal?: AbortSignal): Promise<SweepRunResult | undefined> {
   const latest = (await listCheckpoints(path.join(runDir, 'checkpoints'))).pop();
   if (!latest) throw new UserError(`${runDir} has no checkpoint to evaluate — delete the folder and run the sweep again`);
   const checkpoint = await loadCheckpoint(latest.dir);
@@ -132,6 +149,8 @@ async function evaluateRun(sweep: Sweep, run: PlannedRun, runDir: string): Promi
   const metrics: Record<string, number> = {};
   for (const [k, v] of Object.entries(report.metrics)) if (typeof v === 'number') metrics[k] = v;
   if (report.injected) metrics.injected_found_rate = report.injected.found / report.injected.swapped;
+  if (sweep.finetune) Object.assign(metrics, await finetuneRun(sweep.finetune, latest.dir, runDir, onEvent, signal));
+  if (signal?.aborted) return undefined;
   return {
     name: run.name, runDir, values: run.values, steps: latest.step, flops: last?.flops ?? 0, wall_time_s: last?.wall_time_s ?? 0,
     split: report.split, examples: report.examples, metrics,
