@@ -113,6 +113,9 @@ test('a bad spec is one line naming the file and the fix, before anything is tra
     [{ corpus: ['corpus'], budget: { steps: 2, flops: 1 }, axes: {} }, /spec\.json: "budget" must be \{ "steps": 1000 \} or \{ "flops": 1e15 \} — exactly one of them/],
     [{ corpus: ['corpus'], budget: { steps: 2 }, axes: { width: [1] } }, /spec\.json: unknown axis "width" — use objective, training, genWidth/],
     [{ corpus: ['corpus'], budget: { steps: 2 }, axes: {}, base: { steps: 5 } }, /spec\.json: "base\.steps" is set by the sweep — remove it/],
+    [{ corpus: ['corpus'], budget: { steps: 2 }, axes: {}, base: { batch: 5 } }, /spec\.json: "base\.batch" is not a pretraining option — use run\.json's names, e\.g\. preset, batchSize/],
+    [{ corpus: ['corpus'], budget: { steps: 2 }, axes: {}, base: { batchSize: '8' } }, /spec\.json: "base\.batchSize" must be a number, got "8"/],
+    [{ corpus: ['corpus'], budget: { steps: 2 }, axes: { genWidth: ['0.5'] } }, /spec\.json: "axes\.genWidth" takes numbers, e\.g\. \[0\.25, 0\.5\]/],
     [{ corpus: ['corpus'], budget: { steps: 2 }, axes: { training: ['joint', 'two-stage'] }, base: { genWidth: 1 } }, /spec\.json: run training-two-stage: --training two-stage freezes the generator .* — add --embedding-sharing none/],
   ];
   for (const [spec, message] of cases) {

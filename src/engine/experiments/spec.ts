@@ -17,6 +17,11 @@ const EVAL_KEYS = ['maxExamples', 'batchSize', 'injectedFraction'];
 /** Set by the sweep for every run: the spec cannot choose them per run. */
 const SWEEP_OWNED = ['corpus', 'out', 'steps', 'dataSeed', 'vocabFile', 'resume'];
 const HINT = 'see docs/experiments.md';
+const AXIS_TYPES: Record<SweepAxis, 'string' | 'number'> = {
+  objective: 'string', training: 'string', genWidth: 'number', embeddingSharing: 'string', learningRate: 'number', seed: 'number',
+};
+/** Options without a default value (absent = off). */
+const OPTIONAL_OPTION_TYPES: Record<string, string> = { training: 'string', adversarialWarmup: 'number' };
 
 export interface PlannedRun {
   name: string;
@@ -64,7 +69,13 @@ export function readSweepSpec(specFile: string): Sweep {
   const budget = parseBudget(spec.budget, fail);
   const base = spec.base ?? {};
   if (!isObject(base)) fail('"base" must be an object of pretraining options, e.g. { "preset": "tiny" }');
-  for (const key of Object.keys(base as object)) if (SWEEP_OWNED.includes(key)) fail(`"base.${key}" is set by the sweep — remove it (the budget sets steps; "corpus" and "dataSeed" are top-level keys)`);
+  const defaults = resolveOptions({ corpus: ['x'], out: 'x' }) as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(base as object)) {
+    if (SWEEP_OWNED.includes(key)) fail(`"base.${key}" is set by the sweep — remove it (the budget sets steps; "corpus" and "dataSeed" are top-level keys)`);
+    const type = key in defaults ? typeof defaults[key] : OPTIONAL_OPTION_TYPES[key];
+    if (!type) fail(`"base.${key}" is not a pretraining option — use run.json's names, e.g. preset, batchSize, seqLength, vocabSize, learningRate`);
+    if (typeof value !== type) fail(`"base.${key}" must be a ${type}, got ${JSON.stringify(value)}`);
+  }
 
   const axes = spec.axes;
   if (!isObject(axes)) fail(`"axes" must be an object, e.g. { "objective": ["electra", "mlm"] } — axes: ${SWEEP_AXES.join(', ')}`);
@@ -75,6 +86,8 @@ export function readSweepSpec(specFile: string): Sweep {
       fail(`"axes.${key}" must be a non-empty list of values`);
     }
     if (new Set(values).size !== values.length) fail(`"axes.${key}" lists a value twice — list each once`);
+    const type = AXIS_TYPES[key as SweepAxis];
+    if (!(values as unknown[]).every((v) => typeof v === type)) fail(`"axes.${key}" takes ${type}s, e.g. ${type === 'number' ? '[0.25, 0.5]' : '["electra", "mlm"]'}`);
     if (key in (base as object)) fail(`"${key}" is both an axis and in "base" — keep one`);
     axisEntries.push([key as SweepAxis, values as SweepValue[]]);
   }
