@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/engine/backend';
-import { ElectraModel, type ElectraModelSpec } from '../src/engine/model/electra';
+import { ADVERSARIAL_BASELINE, ElectraModel, type ElectraModelSpec } from '../src/engine/model/electra';
 import { Rng } from '../src/engine/data/rng';
 import { readSafetensors } from '../src/engine/checkpoint/safetensors';
 import { maskBatch, maxPredictionsFor } from '../src/engine/pretrain/masking';
@@ -34,7 +34,11 @@ function sgdOnGenerator(model: ElectraModel, lr = 0.1) {
     variableNames,
     applyGradients: (grads: Map<string, tf.Tensor>) => {
       for (const [name, g] of grads) {
-        if (name.startsWith('generator/')) named.get(name)!.assign(tf.tidy(() => tf.sub(named.get(name)!, tf.mul(g, lr))));
+        if (name.startsWith('generator/')) {
+          const next = tf.tidy(() => tf.sub(named.get(name)!, tf.mul(g, lr)));
+          named.get(name)!.assign(next);
+          next.dispose();
+        }
         g.dispose();
       }
       return 0;
@@ -131,6 +135,25 @@ test('adversarial: the generator\'s update depends on the discriminator (its rew
   assert.ok(!differs(generatorAfter(first.discriminator, 'mlm'), generatorAfter(otherDisc, 'mlm')), 'MLM: the same update whatever the discriminator');
   assert.ok(differs(generatorAfter(first.discriminator, 'adversarial'), generatorAfter(otherDisc, 'adversarial')), 'adversarial: the discriminator\'s loss is the reward');
 
+  // With the paper's learned baseline: the generator's update still follows the discriminator, and the baseline learns.
+  const withBaseline = { ...spec, adversarialBaseline: true };
+  const seeded = ElectraModel.initialise(withBaseline, 5).exportTensors();
+  const baselineRun = (discTensors: typeof otherDisc) => {
+    const model = ElectraModel.fromTensors(withBaseline, discTensors, seeded.generator, { discriminator: 'm', generator: 'g' });
+    const before = (model.genParams.get(ADVERSARIAL_BASELINE.weight)!.dataSync() as Float32Array).slice();
+    const trainer = sgdOnGenerator(model);
+    pretrainingStep(model, batch, masked, { ...SETTINGS, generatorUpdate: 'adversarial' }, 7, trainer);
+    const count = tf.memory().numTensors;
+    pretrainingStep(model, batch, masked, { ...SETTINGS, generatorUpdate: 'adversarial' }, 8, trainer);
+    assert.equal(tf.memory().numTensors, count, 'an adversarial step leaks no tensors');
+    const after = model.exportTensors().generator!;
+    model.dispose();
+    return { before, baseline: after.get(ADVERSARIAL_BASELINE.weight)!.data, query: after.get('electra.encoder.layer.0.attention.self.query.weight')!.data };
+  };
+  const a = baselineRun(seeded.discriminator), b = baselineRun(otherDisc);
+  assert.ok(differs(a.before, a.baseline), 'the baseline is trained');
+  assert.ok(differs(a.query, b.query), 'the update depends on the discriminator with the learned baseline too');
+
   // The advantage: the discriminator's loss at each placed sample minus the batch mean; unused and duplicate slots 0.
   const m = { ...masked, weights: Float32Array.from([1, 1, 1, 0]), flatPositions: Int32Array.from([3, 5, 3, 0]) };
   const loss = new Float32Array(40);
@@ -145,5 +168,10 @@ test('adversarial: the generator\'s update depends on the discriminator (its rew
     (e) => { if (e.kind === 'step') losses.push(e.loss); });
   assert.equal(losses.length, 4);
   assert.ok(losses.every(Number.isFinite));
+  const saved = (await readSafetensors(path.join(out, 'checkpoints', 'step-4', 'generator.safetensors'))).tensors;
+  assert.deepEqual(saved.get(ADVERSARIAL_BASELINE.weight)!.shape, [32, 1], 'the learned baseline is kept with the generator');
+  // And a resumed adversarial run picks it (and its optimizer state) up again.
+  await pretrain({ corpus: [corpusDir()], out, steps: 5, resume: true, backend: 'wasm' }, (e) => { if (e.kind === 'step') losses.push(e.loss); });
+  assert.equal(losses.length, 5);
   assert.throws(() => resolveOptions({ corpus: ['x'], out: 'y', preset: 'tiny', training: 'adversarial', objective: 'mlm' }), /use --objective electra or electra-15/);
 });

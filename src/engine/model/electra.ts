@@ -16,10 +16,16 @@ export interface ElectraModelSpec {
   /** Absent when only a discriminator was loaded (e.g. a Hugging Face discriminator folder). */
   generator?: ElectraConfig;
   embeddingSharing: EmbeddingSharing;
+  /** Adversarial ELECTRA's learned baseline (appendix F): a vector and a bias on the generator's hidden state, kept
+   *  with the generator's tensors under ADVERSARIAL_BASELINE names. */
+  adversarialBaseline?: boolean;
   /** Under `tied`, whether the embedding LayerNorm is shared too (the reference's rule, the default); false for
    *  checkpoints written before it was, whose two LayerNorms trained apart. */
   tiedLayerNorm?: boolean;
 }
+
+/** Not Hugging Face names (transformers ignores them): our own tensors in generator.safetensors. */
+export const ADVERSARIAL_BASELINE = { weight: 'electra_lab.adversarial_baseline.weight', bias: 'electra_lab.adversarial_baseline.bias' } as const;
 
 const sameEncoder = (a: ElectraConfig, b: ElectraConfig) => a.hidden_size === b.hidden_size && a.num_hidden_layers === b.num_hidden_layers
   && a.num_attention_heads === b.num_attention_heads && a.intermediate_size === b.intermediate_size && a.embedding_size === b.embedding_size;
@@ -143,6 +149,10 @@ export class ElectraModel {
     }
     if (spec.generator) {
       for (const [name, shape] of parameterShapes(spec.generator, 'generator')) genParams.set(name, create('generator', name, shape));
+      if (spec.adversarialBaseline) {
+        genParams.set(ADVERSARIAL_BASELINE.weight, create('generator', ADVERSARIAL_BASELINE.weight, [spec.generator.hidden_size, 1]));
+        genParams.set(ADVERSARIAL_BASELINE.bias, create('generator', ADVERSARIAL_BASELINE.bias, [1]));
+      }
     }
     const tied = new Set(tiedNames(spec));
     for (const [name, shape] of parameterShapes(spec.discriminator, spec.mainHead ?? 'discriminator')) {

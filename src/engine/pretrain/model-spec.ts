@@ -11,5 +11,6 @@ export function runModelSpec(options: PretrainOptions, vocabSize: number): Elect
   return {
     discriminator: disc, mainHead: objective.mainHead, embeddingSharing: options.embeddingSharing,
     generator: objective.usesGenerator ? generatorConfig(disc, options.genWidth, options.genDepth) : undefined,
+    ...(options.training === 'adversarial' ? { adversarialBaseline: true } : {}),
   };
 }

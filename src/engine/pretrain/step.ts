@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients by itself; training needs them all.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { ElectraModel } from '../model/electra';
+import { ADVERSARIAL_BASELINE, type ElectraModel } from '../model/electra';
 import { DropoutSeeds } from '../model/layers';
 import type { Batch } from './batch';
 import { corruptWithSamples, type MaskedBatch } from './masking';
 import type { Objective } from './objectives';
-import { allTokensPass, discriminatorPass, generatorPass, mainMaskedLmPass, policyGradientPass, type GeneratorKept } from './passes';
+import { allTokensPass, discriminatorPass, generatorPass, mainMaskedLmPass, policyGradientPass, type BaselineTarget, type GeneratorKept } from './passes';
 
 export interface StepSettings {
   objective: Objective;
@@ -83,14 +83,8 @@ function read<T extends Record<string, tf.Tensor>>(kept: T): { [K in keyof T]: I
   return out;
 }
 
-/**
- * Adversarial ELECTRA's advantage per prediction slot: the discriminator's loss at the slot's position (the
- * reward: high when the sample fooled it) minus a baseline, the batch's mean reward (the paper learns a baseline
- * from the generator's hidden state; the mean is the simplest unbiased one). Unused slots, and a slot whose
- * position an earlier slot already filled (its sample was not placed), get 0.
- */
-export function sampleAdvantages(masked: MaskedBatch, perTokenLoss: Float32Array): Float32Array {
-  const advantages = new Float32Array(masked.weights.length);
+/** The slots whose sample was placed: used ones whose position no earlier slot filled (corruptWithSamples's rule). */
+function placedSlots(masked: MaskedBatch): number[] {
   const placed = new Set<number>();
   const used: number[] = [];
   for (let s = 0; s < masked.weights.length; s++) {
@@ -98,9 +92,43 @@ export function sampleAdvantages(masked: MaskedBatch, perTokenLoss: Float32Array
     placed.add(masked.flatPositions[s]);
     used.push(s);
   }
+  return used;
+}
+
+/**
+ * Adversarial ELECTRA's advantage per prediction slot: the reward — the discriminator's loss at the slot's position,
+ * high when the sample fooled it — minus a baseline: the learned one per slot when given (the paper's), else the
+ * batch's mean reward. Unused slots, and a slot whose position an earlier slot already filled (its sample was not
+ * placed), get 0.
+ */
+export function sampleAdvantages(masked: MaskedBatch, perTokenLoss: Float32Array, baseline?: Float32Array): Float32Array {
+  const advantages = new Float32Array(masked.weights.length);
+  const used = placedSlots(masked);
   const mean = used.reduce((sum, s) => sum + perTokenLoss[masked.flatPositions[s]], 0) / Math.max(1, used.length);
-  for (const s of used) advantages[s] = perTokenLoss[masked.flatPositions[s]] - mean;
+  for (const s of used) advantages[s] = perTokenLoss[masked.flatPositions[s]] - (baseline ? baseline[s] : mean);
   return advantages;
+}
+
+/** The paper's learned baseline per slot, b = −log σ(wᵀh + c) = softplus(−(wᵀh + c)), from the sampling pass's rows. */
+function learnedBaseline(model: ElectraModel, rows: Float32Array): Float32Array {
+  const w = model.genParams.get(ADVERSARIAL_BASELINE.weight)!.dataSync(), c = model.genParams.get(ADVERSARIAL_BASELINE.bias)!.dataSync()[0];
+  const H = w.length, slots = rows.length / H;
+  const out = new Float32Array(slots);
+  for (let s = 0; s < slots; s++) {
+    let z = c;
+    for (let i = 0; i < H; i++) z += rows[s * H + i] * w[i];
+    out[s] = Math.max(-z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+  }
+  return out;
+}
+
+function baselineTarget(masked: MaskedBatch, perTokenLoss: Float32Array, rows: Float32Array): BaselineTarget {
+  const rewards = new Float32Array(masked.weights.length), used = new Float32Array(masked.weights.length);
+  for (const s of placedSlots(masked)) {
+    rewards[s] = perTokenLoss[masked.flatPositions[s]];
+    used[s] = 1;
+  }
+  return { rows, rewards, used };
 }
 
 function maskedPositions(batch: Batch, masked: MaskedBatch): Float32Array {
@@ -137,16 +165,20 @@ export function pretrainingStep(model: ElectraModel, batch: Batch, masked: Maske
   const generatorSeeds = () => (adversarial ? new DropoutSeeds((seed * 40503 + 17) % 2147483647) : seeds);
 
   let mlmLoss = 0;
+  let baselineRows: Float32Array | undefined;
   let generator: StepOutcome['generator'];
   let mainInputIds: Int32Array = masked.maskedIds;
   let replaced: Float32Array = new Float32Array(batch.size * batch.length);
   if (objective.usesGenerator) {
     const samplingSeed = (seed * 2654435761) % 2147483647;
-    const g = run<GeneratorKept>(() => generatorPass(model, batch, masked, { seeds: generatorSeeds(), samplingSeed, temperature: settings.temperature }),
+    const keepRows = adversarial && model.spec.adversarialBaseline === true;
+    const g = run<GeneratorKept>(() => generatorPass(model, batch, masked, { seeds: generatorSeeds(), samplingSeed, temperature: settings.temperature, keepRows }),
       model.generatorVariables(), settings.generatorWeight, trainGenerator && !adversarial);
     mlmLoss = g.loss;
     if (train) collect(g.grads);
-    generator = read(g.kept) as StepOutcome['generator'];
+    const { rows, ...kept } = read(g.kept);
+    baselineRows = rows as Float32Array | undefined;
+    generator = kept as StepOutcome['generator'];
     ({ corruptedIds: mainInputIds, replaced } = corruptWithSamples(masked, generator!.samples, batch.size, batch.length));
   }
 
@@ -166,8 +198,11 @@ export function pretrainingStep(model: ElectraModel, batch: Batch, masked: Maske
     const kept = read(m.kept);
     rtd = { logits: kept.logits as Float32Array, weights };
     if (adversarial) {
-      const advantages = sampleAdvantages(masked, kept.perToken as Float32Array);
-      const pg = run(() => policyGradientPass(model, batch, masked, generator!.samples, advantages, { seeds: generatorSeeds(), temperature: settings.temperature }),
+      const perToken = kept.perToken as Float32Array;
+      const baseline = baselineRows ? learnedBaseline(model, baselineRows) : undefined;
+      const advantages = sampleAdvantages(masked, perToken, baseline);
+      const target = baselineRows ? baselineTarget(masked, perToken, baselineRows) : undefined;
+      const pg = run(() => policyGradientPass(model, batch, masked, generator!.samples, advantages, { seeds: generatorSeeds(), temperature: settings.temperature, baseline: target }),
         model.generatorVariables(), settings.generatorWeight, true);
       collect(pg.grads);
     }

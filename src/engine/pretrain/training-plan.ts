@@ -5,7 +5,8 @@
  *   initialised from the generator's encoder and trained for the second half with the generator frozen (it still
  *   samples the replacements). Each stage has its own warm-up and decay;
  * - `adversarial`: the generator learns by policy gradient to fool the discriminator (its reward is the
- *   discriminator's loss at each sample), after `adversarialWarmup` steps of ordinary MLM (the warm start).
+ *   discriminator's loss at each sample, less the paper's learned baseline), after `adversarialWarmup` steps of
+ *   ordinary MLM (the warm start).
  */
 import type { TrainingPhase } from './step';
 
