@@ -101,7 +101,8 @@ export function readSweepSpec(specFile: string): Sweep {
     const name = runName(values);
     const given = { ...(base as Partial<PretrainOptions>), ...(values as Partial<PretrainOptions>) };
     try {
-      resolveOptions({ ...given, corpus: corpusPaths, out: name, steps: 1, dataSeed: dataSeed as number });
+      // The budget's steps, or a stand-in under a FLOP budget (the real count needs the vocabulary).
+      resolveOptions({ ...given, corpus: corpusPaths, out: name, steps: 'steps' in budget ? budget.steps : 1000, dataSeed: dataSeed as number });
     } catch (e) {
       if (isUserError(e)) fail(`run ${name}: ${e.message}`);
       throw e;
