@@ -7,14 +7,21 @@ import { finetuneCommand } from './cli/finetune';
 import { exportHfCommand, importHfCommand } from './cli/hf';
 import { doctorCommand } from './cli/doctor';
 import { exportJobCommand } from './cli/export-job';
+import { rerunCommand } from './cli/rerun';
+import { sweepCommand } from './cli/sweep';
 
 const HELP = `electra-lab — pretrain, inspect and evaluate ELECTRA on your own text
 
   electra-lab demo [--steps N] [--out dir]          pretrain a tiny model on the installed packages' docs, show a heatmap
   electra-lab pretrain --corpus <path|glob>... --out <runDir> [--preset tiny|small|base] [--steps N] [--batch B]
-        [--seq L] [--vocab-size V] [--objective electra|electra-15] [--embedding-sharing tied|none|gdes]
+        [--seq L] [--vocab-size V] [--objective electra|electra-15|replace-mlm|all-tokens-mlm|mlm] [--embedding-sharing tied|none|gdes|all]
+        [--training joint|two-stage|adversarial] [--adversarial-warmup N]
         [--gen-width F] [--gen-depth F] [--lr X] [--adam-epsilon E] [--clip-norm C] [--warmup N] [--save-every K] [--keep K] [--log-every N]
         [--sample-every N] [--seed S] [--documents file|blank-lines] [--masking electra|distinct] [--backend auto|gpu|node|native|wasm|cpu] [--threads T] [--resume]
+  electra-lab rerun <runDir> [--out <dir>] [--steps N] [--backend B]   the run again from its run.json (same seed and
+                                                    tier); says whether the corpus changed and whether the losses match
+  electra-lab sweep <spec.json> [--backend B]      configurations one after another at equal steps or FLOPs, each
+                                                    evaluated alike; summary.json + summary.md (docs/experiments.md)
   electra-lab heatmap --checkpoint <dir> <file> [--json]      discriminator P(replaced) per token
   electra-lab corrupt --checkpoint <dir> <file> [--seed S] [--json]   one corruption sample
   electra-lab eval --checkpoint <dir> --corpus <path>... [--split heldout|all] [--json]
@@ -34,7 +41,7 @@ const OPTIONS = {
   corpus: { type: 'string', multiple: true },
   out: { type: 'string' }, preset: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
   seq: { type: 'string' }, 'vocab-size': { type: 'string' }, objective: { type: 'string' },
-  'embedding-sharing': { type: 'string' }, 'gen-width': { type: 'string' }, 'gen-depth': { type: 'string' },
+  'embedding-sharing': { type: 'string' }, training: { type: 'string' }, 'adversarial-warmup': { type: 'string' }, 'gen-width': { type: 'string' }, 'gen-depth': { type: 'string' },
   lr: { type: 'string' }, 'adam-epsilon': { type: 'string' }, 'clip-norm': { type: 'string' }, warmup: { type: 'string' }, 'save-every': { type: 'string' }, keep: { type: 'string' },
   'log-every': { type: 'string' }, 'sample-every': { type: 'string' }, seed: { type: 'string' },
   backend: { type: 'string' }, threads: { type: 'string' }, resume: { type: 'boolean' }, 'progress-json': { type: 'boolean' }, checkpoint: { type: 'string' },
@@ -84,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
       case 'export-hf': await exportHfCommand(flags, positionals); break;
       case 'doctor': await doctorCommand(flags); break;
       case 'export-job': await exportJobCommand(flags, positionals); break;
+      case 'rerun': await rerunCommand(flags, positionals, controller.signal); break;
+      case 'sweep': await sweepCommand(flags, positionals, controller.signal); break;
       default:
         process.stderr.write(`electra-lab: unknown command "${command}" — see electra-lab --help\n`);
         return 1;
@@ -111,7 +120,7 @@ function describeError(e: unknown): string {
   return `internal error: ${message.split('\n')[0]} (rerun with --verbose for details, and please report it)`;
 }
 
-const TRAINING_COMMANDS = new Set(['pretrain', 'demo', 'finetune']);
+const TRAINING_COMMANDS = new Set(['pretrain', 'demo', 'finetune', 'rerun', 'sweep']);
 
 /** Stops a training command after its current step (it then writes a checkpoint, or keeps its best epoch). */
 const controller = new AbortController();

@@ -354,3 +354,73 @@ export type EvalFromWebview =
   | { type: 'cancel' }
   | { type: 'export'; format: 'csv' | 'json' }
   | { type: 'reveal'; checkpoint: string };
+
+/**
+ * Sweeps (`electra-lab sweep spec.json`, docs/experiments.md): the spec file as a user writes it, and the
+ * summary.json a sweep writes. Typed here because the engine server will serve both to the editor.
+ */
+export const SWEEP_AXES = ['objective', 'training', 'genWidth', 'embeddingSharing', 'learningRate', 'seed'] as const;
+export type SweepAxis = (typeof SWEEP_AXES)[number];
+export type SweepValue = string | number;
+export interface SweepSpec {
+  /** Files, folders or globs; relative paths are relative to the spec file. */
+  corpus: string[];
+  /** The sweep folder; default: `<spec name>.sweep` next to the spec file. */
+  out?: string;
+  /** Pretraining options every run shares (PretrainOptions names: preset, batchSize, seqLength, vocabSize, …). */
+  base?: Record<string, SweepValue | boolean>;
+  /** Equal steps, or equal training FLOPs (docs/compute.md): each run gets the steps its configuration affords. */
+  budget: { steps: number } | { flops: number };
+  /** The runs are every combination of the values given. */
+  axes: Partial<Record<SweepAxis, SweepValue[]>>;
+  /** Packing, held-out split and data order for every run (default: base.seed, else 42). */
+  dataSeed?: number;
+  /** The end-of-run evaluation, the same for every run. */
+  eval?: { maxExamples?: number; batchSize?: number; injectedFraction?: number };
+  /** A fine-tuning task every run's final checkpoint is fine-tuned on (GLUE-style TSV or JSONL, paths relative to
+   *  the spec); its dev metric after the last epoch is the summary's first column, as the paper reports GLUE. */
+  finetune?: SweepFinetune;
+}
+export interface SweepFinetune {
+  train: string;
+  dev: string;
+  taskName?: string;
+  textA?: string;
+  textB?: string;
+  label?: string;
+  regression?: boolean;
+  epochs?: number;
+  learningRate?: number;
+  batchSize?: number;
+  seqLength?: number;
+  seed?: number;
+}
+export interface SweepRunResult {
+  name: string;
+  runDir: string;
+  /** This run's value on every axis of the spec. */
+  values: Partial<Record<SweepAxis, SweepValue>>;
+  steps: number;
+  flops: number;
+  wall_time_s: number;
+  /** `all` when the corpus was too small for a held-out split. */
+  split: 'heldout' | 'all';
+  examples: number;
+  metrics: Record<string, number>;
+}
+export interface SweepGroup {
+  /** The configuration: every axis value but the seed's. */
+  label: string;
+  values: Partial<Record<SweepAxis, SweepValue>>;
+  runs: string[];
+  /** Mean and spread (sample standard deviation, 0 for one seed) over the group's seeds. */
+  metrics: Record<string, { mean: number; spread: number; n: number }>;
+}
+export interface SweepSummary {
+  spec: string;
+  budget: SweepSpec['budget'];
+  runs: SweepRunResult[];
+  groups: SweepGroup[];
+  /** Column → the label of the group best at it. */
+  best: Record<string, string>;
+}

@@ -56,7 +56,7 @@ test('pretrain writes a run folder; heatmap --json gives character offsets into 
   const runDir = path.dirname(path.dirname(checkpoint));
   const metrics = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(metrics.map((m) => m.step), [5, 6]);
-  for (const key of ['masked_lm_accuracy', 'sampled_masked_lm_accuracy', 'disc_accuracy', 'disc_precision', 'disc_recall', 'disc_auc', 'learning_rate', 'tokens_per_sec', 'flops']) {
+  for (const key of ['masked_lm_accuracy', 'sampled_masked_lm_accuracy', 'disc_accuracy', 'disc_precision', 'disc_recall', 'disc_auc', 'learning_rate', 'tokens_per_sec', 'flops', 'wall_time_s']) {
     assert.equal(typeof metrics[0][key], 'number', key);
   }
   const samples = fs.readFileSync(path.join(runDir, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -77,6 +77,7 @@ export function runOptionsFromFlags(flags: Flags, corpus: string[]): Partial<Pre
     steps: int(flags, 'steps'), batchSize: int(flags, 'batch'), seqLength: int(flags, 'seq'), vocabSize: int(flags, 'vocab-size'),
     objective: str(flags, 'objective') as PretrainOptions['objective'] | undefined,
     embeddingSharing: str(flags, 'embedding-sharing') as PretrainOptions['embeddingSharing'] | undefined,
+    training: str(flags, 'training') as PretrainOptions['training'] | undefined, adversarialWarmup: int(flags, 'adversarial-warmup'),
     genWidth: num(flags, 'gen-width'), genDepth: num(flags, 'gen-depth'), learningRate: num(flags, 'lr'), adamEpsilon: num(flags, 'adam-epsilon'), clipNorm: num(flags, 'clip-norm'),
     warmupSteps: int(flags, 'warmup'), saveEvery: int(flags, 'save-every'), logEvery: int(flags, 'log-every'),
     sampleEvery: int(flags, 'sample-every'), keepCheckpoints: int(flags, 'keep'), seed: int(flags, 'seed'),

@@ -42,8 +42,12 @@ export async function listRunFolders(): Promise<RunFolder[]> {
   const runs: RunFolder[] = [];
   for (const e of entries.filter((x) => x.isDirectory()).sort((a, b) => b.name.localeCompare(a.name))) {
     const dir = path.join(root, e.name);
-    const config = await readJsonObject(path.join(dir, 'run.json'));
-    if (config) runs.push({ dir, name: e.name, config, checkpoints: await checkpointsOf(dir) });
+    const recorded = await readJsonObject(path.join(dir, 'run.json'));
+    if (!recorded) continue;
+    // The options only: provenance lists every corpus file (thousands for a big corpus), more than a webview
+    // message's config may hold.
+    const { provenance: _provenance, ...config } = recorded;
+    runs.push({ dir, name: e.name, config, checkpoints: await checkpointsOf(dir) });
   }
   return runs;
 }

@@ -104,6 +104,11 @@ export async function initBackend(request: BackendRequest, options: BackendOptio
   throw new UserError(`No TensorFlow.js backend could start: ${skipped.map((s) => `${s.tier}: ${s.reason}`).join('; ')}`);
 }
 
+/** The backend initBackend selected last, if it is still the one tfjs runs on (run.json records it). */
+export function currentBackend(): BackendReport | undefined {
+  return current && tf.getBackend() === current.report.backend ? current.report : undefined;
+}
+
 /** Frees the wasm module (heap and threads) and forgets the selection; initBackend can be called again. */
 export function shutdownBackend(): void {
   uninstallNativeKernels();

@@ -26,6 +26,8 @@ export interface LabConfigExtras {
   embedding_sharing: EmbeddingSharing;
   /** Present (true) when `tied` shares the embedding LayerNorm too; absent in checkpoints from before it did. */
   tied_layer_norm?: boolean;
+  /** Present (true) when generator.safetensors holds Adversarial ELECTRA's learned baseline. */
+  adversarial_baseline?: boolean;
   objective: string;
 }
 
@@ -38,7 +40,8 @@ export function checkpointConfig(spec: ElectraModelSpec, tokenizer: TokenizerCon
   const mainHead = spec.mainHead ?? 'discriminator';
   const extras: Partial<LabConfigExtras> = spec.generator
     ? { generator: spec.generator, embedding_sharing: spec.embeddingSharing, objective, main_head: mainHead,
-      ...(spec.embeddingSharing === 'tied' && spec.tiedLayerNorm !== false ? { tied_layer_norm: true } : {}) }
+      ...(spec.embeddingSharing === 'tied' && spec.tiedLayerNorm !== false ? { tied_layer_norm: true } : {}),
+      ...(spec.adversarialBaseline ? { adversarial_baseline: true } : {}) }
     : { objective, main_head: mainHead };
   return {
     architectures: [mainHead === 'generator' ? 'ElectraForMaskedLM' : 'ElectraForPreTraining'],
@@ -91,6 +94,7 @@ export async function loadCheckpoint(dir: string, options: { needGenerator?: boo
   const sharing: EmbeddingSharing = generator ? extras.embedding_sharing ?? 'tied' : 'none';
   const spec: ElectraModelSpec = {
     discriminator: disc, generator, embeddingSharing: sharing, mainHead, tiedLayerNorm: extras.tied_layer_norm === true,
+    adversarialBaseline: generator !== undefined && extras.adversarial_baseline === true,
   };
   const genTensors = generator && folder.generatorPath
     ? normaliseNames((await readSafetensors(folder.generatorPath, { expectedShapes: parameterShapes(generator, 'generator'), requireFinite: true })).tensors)

@@ -21,8 +21,9 @@ import { ElectraModel, type ElectraModelSpec } from '../model/electra';
 import { listCheckpoints } from '../checkpoint/folder';
 import { checkpointConfig, saveModelCheckpoint } from '../checkpoint/model-io';
 import { OBJECTIVES } from '../pretrain/objectives';
-import { resolveOptions, type PretrainOptions } from '../pretrain/options';
+import { dataSeedOf, resolveOptions, type PretrainOptions } from '../pretrain/options';
 import { RUN_FILE } from '../pretrain/trainer';
+import { readRunRecord } from '../pretrain/run-record';
 
 /** Examples per shard: 4096 × 2 × 128 int32 = 4 MB at the default sequence length. */
 const SHARD_EXAMPLES = 4096;
@@ -54,8 +55,8 @@ export async function exportJob(source: JobSource, jobDir: string, onInfo: (m: s
   if (options.objective !== 'electra' && options.objective !== 'electra-15') {
     throw new UserError(`objective ${options.objective}: the PyTorch job implements ELECTRA's (electra, electra-15) — export an electra run`);
   }
-  if (options.embeddingSharing === 'gdes') {
-    throw new UserError('--embedding-sharing gdes: the PyTorch job implements tied and none — export a run with one of those');
+  if (options.embeddingSharing === 'gdes' || options.embeddingSharing === 'all') {
+    throw new UserError(`--embedding-sharing ${options.embeddingSharing}: the PyTorch job implements tied and none — export a run with one of those`);
   }
   const tmp = `${target}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -134,12 +135,7 @@ async function runInputs(source: JobSource, jobDir: string, onInfo: (m: string) 
     const runDir = path.resolve(source.runDir);
     const runFile = path.join(runDir, RUN_FILE);
     if (!fs.existsSync(runFile)) throw new UserError(`${runFile} does not exist — pass a pretraining run folder, or --corpus with run options`);
-    let recorded: PretrainOptions;
-    try {
-      recorded = JSON.parse(fs.readFileSync(runFile, 'utf8')) as PretrainOptions;
-    } catch {
-      throw new UserError(`${runFile} is not valid JSON — pass a pretraining run folder`);
-    }
+    const { options: recorded } = await readRunRecord(runDir, 'pass a pretraining run folder');
     const options = resolveOptions({ ...recorded, documents: recorded.documents ?? 'blank-lines' });
     const tokenizer = WordPieceTokenizer.fromVocabFile(path.join(runDir, 'vocab.txt'), { lowercase: options.lowercase, stripAccents: options.lowercase });
     const latest = (await listCheckpoints(path.join(runDir, 'checkpoints'))).pop();
@@ -158,7 +154,7 @@ async function runInputs(source: JobSource, jobDir: string, onInfo: (m: string) 
 /** The train split, in the packing's order (the job shuffles per epoch), as int32 [n, 2, L] shards. */
 async function writeShards(dir: string, files: Parameters<typeof corpusExamples>[0], tokenizer: WordPieceTokenizer, options: PretrainOptions) {
   const L = options.seqLength;
-  const make = corpusExamples(files, tokenizer, { maxSeqLength: L, seed: options.seed, documents: options.documents });
+  const make = corpusExamples(files, tokenizer, { maxSeqLength: L, seed: dataSeedOf(options), documents: options.documents });
   const out: { file: string; examples: number }[] = [];
   let buffer = new Int32Array(SHARD_EXAMPLES * 2 * L);
   let n = 0, examples = 0;

@@ -20,7 +20,10 @@ export interface ElectraConfig {
 }
 
 export type PresetName = 'tiny' | 'small' | 'base';
-export type EmbeddingSharing = 'tied' | 'none' | 'gdes';
+/** How the generator and discriminator share weights (model/electra.ts): `all` shares the whole encoder, which
+ *  needs a generator the discriminator's size (the paper's "tie all weights" experiment). */
+export type EmbeddingSharing = 'tied' | 'none' | 'gdes' | 'all';
+export const EMBEDDING_SHARINGS: EmbeddingSharing[] = ['tied', 'none', 'gdes', 'all'];
 
 /** Discriminator shapes of each preset; `vocab_size` is set from the tokenizer. */
 const PRESETS: Record<PresetName, Pick<ElectraConfig,

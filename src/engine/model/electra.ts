@@ -16,10 +16,21 @@ export interface ElectraModelSpec {
   /** Absent when only a discriminator was loaded (e.g. a Hugging Face discriminator folder). */
   generator?: ElectraConfig;
   embeddingSharing: EmbeddingSharing;
+  /** Adversarial ELECTRA's learned baseline (appendix F): a vector and a bias on the generator's hidden state, kept
+   *  with the generator's tensors under ADVERSARIAL_BASELINE names. */
+  adversarialBaseline?: boolean;
   /** Under `tied`, whether the embedding LayerNorm is shared too (the reference's rule, the default); false for
    *  checkpoints written before it was, whose two LayerNorms trained apart. */
   tiedLayerNorm?: boolean;
 }
+
+/** Not Hugging Face names (transformers ignores them): our own tensors in generator.safetensors. */
+export const ADVERSARIAL_BASELINE = { weight: 'electra_lab.adversarial_baseline.weight', bias: 'electra_lab.adversarial_baseline.bias' } as const;
+
+const sameEncoder = (a: ElectraConfig, b: ElectraConfig) => a.hidden_size === b.hidden_size && a.num_hidden_layers === b.num_hidden_layers
+  && a.num_attention_heads === b.num_attention_heads && a.intermediate_size === b.intermediate_size && a.embedding_size === b.embedding_size;
+
+const shapeOf = (c: ElectraConfig) => `hidden ${c.hidden_size}, ${c.num_attention_heads} heads, FFN ${c.intermediate_size}, ${c.num_hidden_layers} layers`;
 
 const isShared = (name: string) => (SHARED_EMBEDDINGS as readonly string[]).includes(name);
 
@@ -30,6 +41,10 @@ export const GLOROT_UNIFORM = ['electra.embeddings_project.weight', 'discriminat
 
 /** The names one variable serves both networks under `tied`. */
 export function tiedNames(spec: ElectraModelSpec): string[] {
+  if (spec.generator && spec.embeddingSharing === 'all') {
+    // Every encoder tensor (embeddings, projection, layers); the heads stay each network's own.
+    return [...parameterShapes(spec.generator, 'generator').keys()].filter((name) => name.startsWith('electra.'));
+  }
   if (!spec.generator || spec.embeddingSharing !== 'tied') return [];
   return [...SHARED_EMBEDDINGS, ...(spec.tiedLayerNorm === false ? [] : EMBEDDING_LAYER_NORM)];
 }
@@ -39,7 +54,9 @@ export function tiedNames(spec: ElectraModelSpec): string[] {
  * - `tied`: one variable each for the token, position and type tables and the embedding LayerNorm (the whole
  *   electra/embeddings scope, as google-research/electra shares it);
  * - `none`: each has its own;
- * - `gdes` (DeBERTa-v3): the discriminator's table = generator table (no gradient) + its own delta, zero at start.
+ * - `gdes` (DeBERTa-v3): the discriminator's table = generator table (no gradient) + its own delta, zero at start;
+ * - `all`: one encoder for both (embeddings and every layer), each network keeping its head — the paper's
+ *   "tie all encoder weights" (§3.2), possible only with a generator the discriminator's size.
  */
 export class ElectraModel {
   readonly discriminator: ElectraNetwork;
@@ -127,8 +144,15 @@ export class ElectraModel {
     if (spec.generator && sharing !== 'none' && spec.generator.embedding_size !== spec.discriminator.embedding_size) {
       throw new UserError(`embedding sharing "${sharing}" needs equal embedding sizes (generator ${spec.generator.embedding_size}, discriminator ${spec.discriminator.embedding_size}) — use --embedding-sharing none`);
     }
+    if (spec.generator && sharing === 'all' && !sameEncoder(spec.generator, spec.discriminator)) {
+      throw new UserError(`sharing "all" ties the whole encoder, so the generator must be the discriminator's size (generator ${shapeOf(spec.generator)}; discriminator ${shapeOf(spec.discriminator)}) — use --gen-width 1 --gen-depth 1`);
+    }
     if (spec.generator) {
       for (const [name, shape] of parameterShapes(spec.generator, 'generator')) genParams.set(name, create('generator', name, shape));
+      if (spec.adversarialBaseline) {
+        genParams.set(ADVERSARIAL_BASELINE.weight, create('generator', ADVERSARIAL_BASELINE.weight, [spec.generator.hidden_size, 1]));
+        genParams.set(ADVERSARIAL_BASELINE.bias, create('generator', ADVERSARIAL_BASELINE.bias, [1]));
+      }
     }
     const tied = new Set(tiedNames(spec));
     for (const [name, shape] of parameterShapes(spec.discriminator, spec.mainHead ?? 'discriminator')) {
@@ -138,6 +162,28 @@ export class ElectraModel {
       } else discParams.set(name, create('discriminator', name, shape));
     }
     return new ElectraModel(spec, discParams, genParams, deltas);
+  }
+
+  /**
+   * Two-stage training's switch: every encoder tensor of the generator copied into the discriminator's own (the
+   * heads stay). Needs equal sizes and no sharing (options.ts refuses other runs). Returns the tensors copied.
+   */
+  initialiseDiscriminatorFromGenerator(): number {
+    if (!this.spec.generator || !sameEncoder(this.spec.generator, this.spec.discriminator) || this.spec.embeddingSharing !== 'none') {
+      throw new UserError('two-stage training needs a generator the discriminator\'s size and --embedding-sharing none');
+    }
+    let copied = 0;
+    for (const [name, source] of this.genParams) {
+      const target = this.discParams.get(name);
+      if (!name.startsWith('electra.') || !target) continue;
+      // A fresh buffer, not the generator's: the native optimizer tier updates a variable's memory in place, and
+      // the frozen generator must not move with the discriminator.
+      const copy = tf.tensor(source.dataSync() as Float32Array, source.shape);
+      target.assign(copy);
+      copy.dispose();
+      copied += 1;
+    }
+    return copied;
   }
 
   /** Variables the generator's loss trains. */

@@ -1,9 +1,10 @@
 import { UserError } from '../errors';
-import { generatorConfig, PRESET_NAMES, presetConfig, type EmbeddingSharing, type PresetName } from '../model/config';
+import { EMBEDDING_SHARINGS, generatorConfig, PRESET_NAMES, presetConfig, type EmbeddingSharing, type PresetName } from '../model/config';
 import type { BackendRequest } from '../backend';
 import type { DocumentBoundary } from '../data/corpus';
 import { OBJECTIVE_NAMES, OBJECTIVES, type ObjectiveName } from './objectives';
 import { MASKING_RULES, type MaskingRule } from './masking';
+import { TRAININGS, type Training } from './training-plan';
 
 /** Everything that defines a pretraining run: saved as run.json, so a run can be resumed and compared. */
 export interface PretrainOptions {
@@ -48,6 +49,19 @@ export interface PretrainOptions {
    * one-sentence-per-line format; runs recorded before this option existed used it).
    */
   documents: DocumentBoundary;
+  /** Seeds the packing, the held-out split and the data order; absent = `seed`. A sweep fixes it so runs that differ
+   *  in `seed` (init, masking, sampling, dropout) still train and evaluate on the same examples. */
+  dataSeed?: number;
+  /** An existing vocab.txt to use instead of training one (a sweep's runs share one vocabulary). */
+  vocabFile?: string;
+  /** ELECTRA's joint training, or one of the paper's alternatives (training-plan.ts); absent = `joint`. */
+  training?: Training;
+  /** Adversarial training's warm start: steps of ordinary MLM before the policy gradient takes over. */
+  adversarialWarmup?: number;
+}
+
+export function dataSeedOf(o: Pick<PretrainOptions, 'seed' | 'dataSeed'>): number {
+  return o.dataSeed ?? o.seed;
 }
 
 /** Per-preset defaults (google-research/electra: lr 5e-4 small, 2e-4 base; vocab 30522; Base's generator is
@@ -122,16 +136,36 @@ function validate(o: PretrainOptions): void {
   if (!Number.isInteger(o.tokenizerChars) || o.tokenizerChars <= 0) throw new UserError(`tokenizerChars ${o.tokenizerChars} must be a positive integer`);
   if (o.vocabSize < 100) throw new UserError(`--vocab-size ${o.vocabSize} is too small — use at least 100`);
   if (!OBJECTIVE_NAMES.includes(o.objective)) throw new UserError(`unknown objective "${o.objective}" — use one of ${OBJECTIVE_NAMES.join(', ')}`);
-  if (!['tied', 'none', 'gdes'].includes(o.embeddingSharing)) throw new UserError(`unknown --embedding-sharing "${o.embeddingSharing}" — use tied, none or gdes`);
+  if (!EMBEDDING_SHARINGS.includes(o.embeddingSharing)) throw new UserError(`unknown --embedding-sharing "${o.embeddingSharing}" — use tied, none, gdes or all`);
+  if (o.embeddingSharing === 'all' && OBJECTIVES[o.objective]?.usesGenerator && (o.genWidth !== 1 || o.genDepth !== 1)) {
+    throw new UserError(`--embedding-sharing all shares the whole encoder, so the generator must be the discriminator's size — add --gen-width 1 --gen-depth 1 (got ${o.genWidth}, ${o.genDepth})`);
+  }
   if (!(o.learningRate > 0 && o.learningRate < 1)) throw new UserError(`--lr ${o.learningRate} must be in (0, 1)`);
   if (!(o.maskProb > 0 && o.maskProb < 1)) throw new UserError(`--mask-prob ${o.maskProb} must be in (0, 1)`);
   if (!(o.heldOutFraction >= 0 && o.heldOutFraction < 0.5)) throw new UserError(`held-out fraction ${o.heldOutFraction} must be in [0, 0.5)`);
   if (!MASKING_RULES.includes(o.masking)) throw new UserError(`--masking ${String(o.masking)} — use ${MASKING_RULES.join(' or ')}`);
   if (!Number.isInteger(o.seed)) throw new UserError(`--seed ${o.seed} must be an integer`);
+  if (o.dataSeed !== undefined && !Number.isInteger(o.dataSeed)) throw new UserError(`data seed ${o.dataSeed} must be an integer`);
   if (o.documents !== 'file' && o.documents !== 'blank-lines') throw new UserError(`--documents ${String(o.documents)} — use file or blank-lines`);
   if (o.corpus.length === 0) throw new UserError('no corpus given — pass --corpus <file|folder|glob>');
+  checkTraining(o);
   // The generator's shape is refused before the run folder or the vocabulary exists.
   if (OBJECTIVES[o.objective].usesGenerator) generatorConfig(presetConfig(o.preset, o.vocabSize), o.genWidth, o.genDepth);
+}
+
+/** The training alternatives' own requirements (the paper's: two-stage copies the generator into the discriminator). */
+function checkTraining(o: PretrainOptions): void {
+  const training = o.training ?? 'joint';
+  if (!TRAININGS.includes(training)) throw new UserError(`--training ${String(training)} — use ${TRAININGS.join(', ')}`);
+  if (training === 'joint') return;
+  if (o.objective !== 'electra' && o.objective !== 'electra-15') throw new UserError(`--training ${training} trains ELECTRA's generator and discriminator — use --objective electra or electra-15 (got ${o.objective})`);
+  if (training === 'two-stage') {
+    if (o.genWidth !== 1 || o.genDepth !== 1) throw new UserError(`--training two-stage initialises the discriminator from the generator, so they must be the same size — add --gen-width 1 --gen-depth 1`);
+    if (o.embeddingSharing !== 'none') throw new UserError(`--training two-stage freezes the generator while the discriminator trains, so they cannot share weights — add --embedding-sharing none (got ${o.embeddingSharing})`);
+    if (o.steps < 2) throw new UserError('--training two-stage needs at least 2 steps (half for each stage)');
+  }
+  const warmup = o.adversarialWarmup ?? 0;
+  if (!Number.isInteger(warmup) || warmup < 0) throw new UserError(`--adversarial-warmup ${warmup} must be a non-negative integer`);
 }
 
 /**

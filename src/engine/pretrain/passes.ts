@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ElectraModel } from '../model/electra';
+import { ADVERSARIAL_BASELINE, type ElectraModel } from '../model/electra';
 import type { ElectraNetwork, EncoderInputs } from '../model/network';
 import { uniformNoise, type DropoutSeeds } from '../model/layers';
 import { fusedGumbelArgmax, fusedSoftmaxCrossEntropy } from '../backend/fused-ops';
@@ -29,6 +29,8 @@ export type GeneratorKept = {
   samples: tf.Tensor1D;
   /** The generator's probability of its own sample (shown in corruption samples). */
   sampleProbs: tf.Tensor1D;
+  /** The generator's final hidden state at each slot, [slots, H] (adversarial training's baseline input). */
+  rows?: tf.Tensor2D;
 };
 
 /** Weighted cross-entropy of `network`'s vocabulary logits at the masked slots against the original tokens. */
@@ -38,7 +40,7 @@ function maskedLm(network: ElectraNetwork, batch: Batch, inputIds: Int32Array, m
   const nll = softmaxCrossEntropy(logits, tf.tensor1d(masked.labels, 'int32'));
   const weights = tf.tensor1d(masked.weights);
   const loss = tf.div(tf.sum(tf.mul(nll, weights)), tf.add(tf.sum(weights), 1e-6)) as tf.Scalar;
-  return { loss, logits };
+  return { loss, logits, hidden };
 }
 
 /**
@@ -76,13 +78,16 @@ export function generatorPass(
   model: ElectraModel,
   batch: Batch,
   masked: MaskedBatch,
-  options: { seeds?: DropoutSeeds; samplingSeed: number; temperature: number },
+  options: { seeds?: DropoutSeeds; samplingSeed: number; temperature: number; keepRows?: boolean },
 ): { loss: tf.Scalar; kept: GeneratorKept } {
-  const { loss, logits } = maskedLm(model.generator!, batch, masked.maskedIds, masked, options.seeds);
+  const { loss, logits, hidden } = maskedLm(model.generator!, batch, masked.maskedIds, masked, options.seeds);
   // Sampling and the sample's probability sit off the loss's path: no gradient flows through them.
   const { samples, predictions } = sampleAndPredict(logits, options.samplingSeed, options.temperature);
   const sampleProbs = tf.exp(tf.neg(softmaxCrossEntropy(logits, samples))) as tf.Tensor1D;
-  return { loss, kept: { predictions: tf.keep(predictions), samples: tf.keep(samples), sampleProbs: tf.keep(sampleProbs) } };
+  const kept: GeneratorKept = { predictions: tf.keep(predictions), samples: tf.keep(samples), sampleProbs: tf.keep(sampleProbs) };
+  // Adversarial ELECTRA's baseline reads the generator's hidden state at each slot.
+  if (options.keepRows) kept.rows = tf.keep(tf.gather(tf.reshape(hidden, [-1, hidden.shape[2]]), tf.tensor1d(masked.flatPositions, 'int32')) as tf.Tensor2D);
+  return { loss, kept };
 }
 
 /** The main model as an MLM (BERT, Replace MLM): predict the original tokens at the masked slots of `inputIds`. */
@@ -121,7 +126,7 @@ export function discriminatorPass(
   replaced: Float32Array,
   lossWeights: Float32Array,
   seeds?: DropoutSeeds,
-): { loss: tf.Scalar; kept: { logits: tf.Tensor2D } } {
+): { loss: tf.Scalar; kept: { logits: tf.Tensor2D; perToken: tf.Tensor2D } } {
   const disc = model.discriminator;
   const logits = disc.discriminatorLogits(disc.encode(encoderInputs(batch, corruptedIds), seeds));
   const shape: [number, number] = [batch.size, batch.length];
@@ -130,5 +135,54 @@ export function discriminatorPass(
   // Numerically stable sigmoid cross-entropy: max(x, 0) − x·z + log(1 + e^−|x|).
   const perToken = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, z)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
   const loss = tf.div(tf.sum(tf.mul(perToken, w)), tf.add(tf.sum(w), 1e-6)) as tf.Scalar;
-  return { loss, kept: { logits: tf.keep(logits) } };
+  // perToken is each position's loss: Adversarial ELECTRA's reward for the generator's sample there.
+  return { loss, kept: { logits: tf.keep(logits), perToken: tf.keep(perToken) as tf.Tensor2D } };
+}
+
+/**
+ * Adversarial ELECTRA's generator objective (Clark et al. 2020, appendix F): REINFORCE on the samples the step
+ * drew, loss = Σ_slots advantage · (−log p_G(sample)) / Σ weights, the advantage (reward − baseline, zero on unused
+ * slots) a constant computed from the discriminator's loss at each slot. Minimising it raises the probability of
+ * samples that fooled the discriminator. Run with the dropout seeds of the sampling pass, so p_G is the very
+ * distribution the samples came from.
+ */
+export function policyGradientPass(
+  model: ElectraModel,
+  batch: Batch,
+  masked: MaskedBatch,
+  samples: Int32Array,
+  advantages: Float32Array,
+  options: { seeds?: DropoutSeeds; temperature: number; baseline?: BaselineTarget },
+): { loss: tf.Scalar; kept: Record<string, never> } {
+  const gen = model.generator!;
+  const hidden = gen.encode(encoderInputs(batch, masked.maskedIds), options.seeds);
+  const logits = gen.generatorLogits(hidden, tf.tensor1d(masked.flatPositions, 'int32'));
+  const scaled = options.temperature === 1 ? logits : tf.div(logits, options.temperature) as tf.Tensor2D;
+  const nll = softmaxCrossEntropy(scaled, tf.tensor1d(samples, 'int32'));
+  let loss = tf.div(tf.sum(tf.mul(nll, tf.tensor1d(advantages))), tf.add(tf.sum(tf.tensor1d(masked.weights)), 1e-6)) as tf.Scalar;
+  if (options.baseline) loss = tf.add(loss, baselineLoss(model, options.baseline)) as tf.Scalar;
+  return { loss, kept: {} };
+}
+
+/** The learned baseline's training data: the sampling pass's hidden rows (a constant here — tfjs has no
+ *  stop_gradient, so the baseline cannot shape the generator's encoder), each slot's reward, and the slots used. */
+export interface BaselineTarget {
+  rows: Float32Array;
+  rewards: Float32Array;
+  used: Float32Array;
+}
+
+/**
+ * b = −log σ(wᵀh + c) is trained "with cross-entropy to match the reward" (the paper): the reward R = −log q is the
+ * discriminator's loss, q its probability of the right answer, so σ(wᵀh + c) is fitted to q = e^−R by sigmoid
+ * cross-entropy, averaged over the slots whose sample was placed.
+ */
+function baselineLoss(model: ElectraModel, t: BaselineTarget): tf.Scalar {
+  const w = model.genParams.get(ADVERSARIAL_BASELINE.weight)!, c = model.genParams.get(ADVERSARIAL_BASELINE.bias)!;
+  const rows = tf.tensor2d(t.rows, [t.used.length, w.shape[0]]);
+  const z = tf.reshape(tf.add(tf.matMul(rows, w), c), [-1]);
+  const target = tf.exp(tf.neg(tf.tensor1d(t.rewards)));
+  const perSlot = tf.add(tf.sub(tf.relu(z), tf.mul(z, target)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+  const used = tf.tensor1d(t.used);
+  return tf.div(tf.sum(tf.mul(perSlot, used)), tf.add(tf.sum(used), 1e-6)) as tf.Scalar;
 }

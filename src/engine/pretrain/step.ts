@@ -1,19 +1,27 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients by itself; training needs them all.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { ElectraModel } from '../model/electra';
+import { ADVERSARIAL_BASELINE, type ElectraModel } from '../model/electra';
 import { DropoutSeeds } from '../model/layers';
 import type { Batch } from './batch';
 import { corruptWithSamples, type MaskedBatch } from './masking';
 import type { Objective } from './objectives';
-import { allTokensPass, discriminatorPass, generatorPass, mainMaskedLmPass, type GeneratorKept } from './passes';
+import { allTokensPass, discriminatorPass, generatorPass, mainMaskedLmPass, policyGradientPass, type BaselineTarget, type GeneratorKept } from './passes';
 
 export interface StepSettings {
   objective: Objective;
   generatorWeight: number;
   discriminatorWeight: number;
   temperature: number;
+  /** Which networks the step trains: both (ELECTRA), or one of them (two-stage training: the generator alone, then
+   *  the discriminator with the generator frozen, still sampling). Default `joint`. */
+  phase?: TrainingPhase;
+  /** How the generator learns: masked-LM likelihood (ELECTRA), or by policy gradient to fool the discriminator
+   *  (Adversarial ELECTRA, the paper's appendix F). Default `mlm`. */
+  generatorUpdate?: 'mlm' | 'adversarial';
 }
+
+export type TrainingPhase = 'joint' | 'generator' | 'discriminator';
 
 /** Everything a step produced, on the JS side (no tensors left alive). */
 export interface StepOutcome {
@@ -75,6 +83,54 @@ function read<T extends Record<string, tf.Tensor>>(kept: T): { [K in keyof T]: I
   return out;
 }
 
+/** The slots whose sample was placed: used ones whose position no earlier slot filled (corruptWithSamples's rule). */
+function placedSlots(masked: MaskedBatch): number[] {
+  const placed = new Set<number>();
+  const used: number[] = [];
+  for (let s = 0; s < masked.weights.length; s++) {
+    if (masked.weights[s] === 0 || placed.has(masked.flatPositions[s])) continue;
+    placed.add(masked.flatPositions[s]);
+    used.push(s);
+  }
+  return used;
+}
+
+/**
+ * Adversarial ELECTRA's advantage per prediction slot: the reward — the discriminator's loss at the slot's position,
+ * high when the sample fooled it — minus a baseline: the learned one per slot when given (the paper's), else the
+ * batch's mean reward. Unused slots, and a slot whose position an earlier slot already filled (its sample was not
+ * placed), get 0.
+ */
+export function sampleAdvantages(masked: MaskedBatch, perTokenLoss: Float32Array, baseline?: Float32Array): Float32Array {
+  const advantages = new Float32Array(masked.weights.length);
+  const used = placedSlots(masked);
+  const mean = used.reduce((sum, s) => sum + perTokenLoss[masked.flatPositions[s]], 0) / Math.max(1, used.length);
+  for (const s of used) advantages[s] = perTokenLoss[masked.flatPositions[s]] - (baseline ? baseline[s] : mean);
+  return advantages;
+}
+
+/** The paper's learned baseline per slot, b = −log σ(wᵀh + c) = softplus(−(wᵀh + c)), from the sampling pass's rows. */
+function learnedBaseline(model: ElectraModel, rows: Float32Array): Float32Array {
+  const w = model.genParams.get(ADVERSARIAL_BASELINE.weight)!.dataSync(), c = model.genParams.get(ADVERSARIAL_BASELINE.bias)!.dataSync()[0];
+  const H = w.length, slots = rows.length / H;
+  const out = new Float32Array(slots);
+  for (let s = 0; s < slots; s++) {
+    let z = c;
+    for (let i = 0; i < H; i++) z += rows[s * H + i] * w[i];
+    out[s] = Math.max(-z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+  }
+  return out;
+}
+
+function baselineTarget(masked: MaskedBatch, perTokenLoss: Float32Array, rows: Float32Array): BaselineTarget {
+  const rewards = new Float32Array(masked.weights.length), used = new Float32Array(masked.weights.length);
+  for (const s of placedSlots(masked)) {
+    rewards[s] = perTokenLoss[masked.flatPositions[s]];
+    used[s] = 1;
+  }
+  return { rows, rewards, used };
+}
+
 function maskedPositions(batch: Batch, masked: MaskedBatch): Float32Array {
   const w = new Float32Array(batch.size * batch.length);
   for (let s = 0; s < masked.flatPositions.length; s++) if (masked.weights[s] > 0) w[masked.flatPositions[s]] = 1;
@@ -100,39 +156,63 @@ export function pretrainingStep(model: ElectraModel, batch: Batch, masked: Maske
     }
   };
 
+  const phase = settings.phase ?? 'joint';
+  const trainGenerator = !!train && phase !== 'discriminator';
+  const trainMain = !!train && phase !== 'generator';
+  const adversarial = trainGenerator && settings.generatorUpdate === 'adversarial' && objective.usesGenerator;
+  // The adversarial generator is updated after the discriminator has scored its samples, by a second pass that must
+  // see the same dropout masks as the sampling pass: both draw from their own seeds, replayed.
+  const generatorSeeds = () => (adversarial ? new DropoutSeeds((seed * 40503 + 17) % 2147483647) : seeds);
+
   let mlmLoss = 0;
+  let baselineRows: Float32Array | undefined;
   let generator: StepOutcome['generator'];
   let mainInputIds: Int32Array = masked.maskedIds;
   let replaced: Float32Array = new Float32Array(batch.size * batch.length);
   if (objective.usesGenerator) {
     const samplingSeed = (seed * 2654435761) % 2147483647;
-    const g = run<GeneratorKept>(() => generatorPass(model, batch, masked, { seeds, samplingSeed, temperature: settings.temperature }),
-      model.generatorVariables(), settings.generatorWeight, !!train);
+    const keepRows = adversarial && model.spec.adversarialBaseline === true;
+    const g = run<GeneratorKept>(() => generatorPass(model, batch, masked, { seeds: generatorSeeds(), samplingSeed, temperature: settings.temperature, keepRows }),
+      model.generatorVariables(), settings.generatorWeight, trainGenerator && !adversarial);
     mlmLoss = g.loss;
     if (train) collect(g.grads);
-    generator = read(g.kept) as StepOutcome['generator'];
+    const { rows, ...kept } = read(g.kept);
+    baselineRows = rows as Float32Array | undefined;
+    generator = kept as StepOutcome['generator'];
     ({ corruptedIds: mainInputIds, replaced } = corruptWithSamples(masked, generator!.samples, batch.size, batch.length));
   }
 
   const mainVars = model.discriminatorVariables();
   // The 50× weight balances RTD's easy binary loss against MLM; the MLM ablations weigh their main loss 1×.
   const w = objective.main.startsWith('rtd') ? settings.discriminatorWeight : 1;
-  let mainLoss: number;
+  let mainLoss = 0;
   let rtd: StepOutcome['rtd'];
   let mainPredictions: Int32Array | undefined;
-  if (objective.main === 'rtd-all' || objective.main === 'rtd-masked') {
+  if (phase === 'generator') {
+    // Two-stage training's first stage: the main network neither trains nor runs.
+  } else if (objective.main === 'rtd-all' || objective.main === 'rtd-masked') {
     const weights = objective.main === 'rtd-all' ? batch.attentionMask : maskedPositions(batch, masked);
-    const m = run(() => discriminatorPass(model, batch, mainInputIds, replaced, weights, seeds), mainVars, w, !!train);
+    const m = run(() => discriminatorPass(model, batch, mainInputIds, replaced, weights, seeds), mainVars, w, trainMain);
     mainLoss = m.loss;
     if (train) collect(m.grads);
-    rtd = { logits: read(m.kept).logits as Float32Array, weights };
+    const kept = read(m.kept);
+    rtd = { logits: kept.logits as Float32Array, weights };
+    if (adversarial) {
+      const perToken = kept.perToken as Float32Array;
+      const baseline = baselineRows ? learnedBaseline(model, baselineRows) : undefined;
+      const advantages = sampleAdvantages(masked, perToken, baseline);
+      const target = baselineRows ? baselineTarget(masked, perToken, baselineRows) : undefined;
+      const pg = run(() => policyGradientPass(model, batch, masked, generator!.samples, advantages, { seeds: generatorSeeds(), temperature: settings.temperature, baseline: target }),
+        model.generatorVariables(), settings.generatorWeight, true);
+      collect(pg.grads);
+    }
   } else if (objective.main === 'mlm-masked') {
-    const m = run(() => mainMaskedLmPass(model, batch, mainInputIds, masked, seeds), mainVars, w, !!train);
+    const m = run(() => mainMaskedLmPass(model, batch, mainInputIds, masked, seeds), mainVars, w, trainMain);
     mainLoss = m.loss;
     if (train) collect(m.grads);
     mainPredictions = read(m.kept).predictions as Int32Array;
   } else {
-    const m = run(() => allTokensPass(model, batch, mainInputIds, batch.inputIds, seeds), mainVars, w, !!train);
+    const m = run(() => allTokensPass(model, batch, mainInputIds, batch.inputIds, seeds), mainVars, w, trainMain);
     mainLoss = m.loss;
     if (train) collect(m.grads);
     const kept = read(m.kept);

@@ -8,8 +8,8 @@ import type { SourcedExample } from '../data/packing';
 import { trainExampleStream } from '../data/split';
 import { Rng } from '../data/rng';
 import { trainWordPiece, WordPieceTokenizer } from '../tokenizer';
-import { generatorConfig, presetConfig } from '../model/config';
-import { ElectraModel, type ElectraModelSpec } from '../model/electra';
+import { ElectraModel } from '../model/electra';
+import { runModelSpec } from './model-spec';
 import { isDecayed } from '../model/names';
 import { listCheckpoints, pruneCheckpoints, checkpointDirName } from '../checkpoint/folder';
 import { holdRunLock } from '../checkpoint/run-lock';
@@ -23,8 +23,10 @@ import { AdamW, learningRateAt } from './optimizer';
 import { pretrainingStep, type StepSettings } from './step';
 import { PretrainingMetricsAccumulator, type IntervalSnapshot, type PretrainingMetrics } from './metrics';
 import { corruptionSample } from './samples';
-import { electraStepFlops } from './flops';
-import { resolveOptions, type PretrainOptions } from './options';
+import { trainingStepFlops } from './flops';
+import { planAt } from './training-plan';
+import { dataSeedOf, resolveOptions, type PretrainOptions } from './options';
+import { currentProvenance, readRunRecord, RUN_FILE, writeRunRecord } from './run-record';
 
 /** One line of metrics.jsonl. */
 export interface MetricsRecord extends PretrainingMetrics {
@@ -33,10 +35,13 @@ export interface MetricsRecord extends PretrainingMetrics {
   grad_norm: number;
   tokens_per_sec: number;
   tokens_seen: number;
+  /** Training FLOPs so far (matrix products, forward + backward, both networks; docs/compute.md). */
   flops: number;
   examples_seen: number;
   epoch: number;
   elapsed_s: number;
+  /** Seconds spent training so far, summed over the sessions of a resumed run (the time it was stopped is not counted). */
+  wall_time_s: number;
 }
 
 export type TrainerEvent =
@@ -66,9 +71,11 @@ interface TrainerState {
   held_out_fraction: number;
   /** How the corpus was cut into documents (absent: blank lines, the only way before the option). */
   documents?: DocumentBoundary;
+  /** Two-stage training: the discriminator has been initialised from the generator. */
+  two_stage_initialised?: boolean;
 }
 
-export const RUN_FILE = 'run.json';
+export { RUN_FILE };
 export const METRICS_FILE = 'metrics.jsonl';
 export const SAMPLES_FILE = 'samples.jsonl';
 /** Corruption samples written each time: the first rows of that step's batch. */
@@ -108,7 +115,7 @@ async function trainRun(
   const latest = given.resume ? (await listCheckpoints(checkpointsDir)).pop() : undefined;
   if (!given.resume) {
     await fs.mkdir(runDir, { recursive: true });
-    await writeFileAtomic(path.join(runDir, RUN_FILE), JSON.stringify(options, null, 2) + '\n');
+    await writeRunRecord(runDir, { options, provenance: await currentProvenance(corpus.files) });
   }
   // Lines logged after the step we start from (all of them without a checkpoint) were never kept in a model:
   // a run killed before its first checkpoint replays from step 0 and must not log those steps twice.
@@ -121,6 +128,10 @@ async function trainRun(
   let tokenizer: WordPieceTokenizer;
   if (given.resume && await exists(vocabPath)) {
     tokenizer = WordPieceTokenizer.fromVocabFile(vocabPath, { lowercase: options.lowercase, stripAccents: options.lowercase });
+  } else if (options.vocabFile) {
+    // A given vocabulary (a sweep trains one for all its runs): the run keeps its own copy, so it stays whole.
+    tokenizer = WordPieceTokenizer.fromVocabFile(options.vocabFile, { lowercase: options.lowercase, stripAccents: options.lowercase });
+    await writeFileAtomic(vocabPath, tokenizer.toVocabText());
   } else {
     onEvent({ kind: 'info', message: `training a ${options.vocabSize}-token WordPiece vocabulary` });
     tokenizer = await trainWordPiece(readTextChunks(corpus.files, options.tokenizerChars), {
@@ -133,15 +144,10 @@ async function trainRun(
   }
 
   // Model and optimizer: fresh, or from the last complete checkpoint.
-  const disc = presetConfig(options.preset, tokenizer.vocabSize);
-  disc.max_position_embeddings = Math.max(disc.max_position_embeddings, options.seqLength);
   const objective = OBJECTIVES[options.objective];
-  const spec: ElectraModelSpec = {
-    discriminator: disc, mainHead: objective.mainHead, embeddingSharing: options.embeddingSharing,
-    generator: objective.usesGenerator ? generatorConfig(disc, options.genWidth, options.genDepth) : undefined,
-  };
+  const spec = runModelSpec(options, tokenizer.vocabSize);
   let model: ElectraModel;
-  let state: TrainerState = { step: 0, examples_seen: 0, tokens_seen: 0, flops: 0, elapsed_s: 0, seed: options.seed, seq_length: options.seqLength, held_out_fraction: options.heldOutFraction, documents: options.documents };
+  let state: TrainerState = { step: 0, examples_seen: 0, tokens_seen: 0, flops: 0, elapsed_s: 0, seed: dataSeedOf(options), seq_length: options.seqLength, held_out_fraction: options.heldOutFraction, documents: options.documents };
   let optimizerState: Map<string, { shape: number[]; data: Float32Array }> | undefined;
   let optimizerFile = '';
   let resumedInterval: Partial<LogIntervalState> | undefined;
@@ -170,10 +176,10 @@ async function trainRun(
 
   // Data: an endless, shuffled, resumable stream of packed examples from the train split.
   const makeExamples = corpusExamples(corpus.files, tokenizer, {
-    maxSeqLength: options.seqLength, seed: options.seed, documents: options.documents, onWarning: (w) => onEvent({ kind: 'warning', message: `${w.file}: ${w.message}` }),
+    maxSeqLength: options.seqLength, seed: dataSeedOf(options), documents: options.documents, onWarning: (w) => onEvent({ kind: 'warning', message: `${w.file}: ${w.message}` }),
   });
   const stream = trainExampleStream<SourcedExample>(makeExamples, {
-    seed: options.seed, shuffleBufferSize: 2000, heldOutFraction: options.heldOutFraction, startAt: state.examples_seen,
+    seed: dataSeedOf(options), shuffleBufferSize: 2000, heldOutFraction: options.heldOutFraction, startAt: state.examples_seen,
   });
 
   const masking: MaskingOptions = {
@@ -221,10 +227,19 @@ async function trainRun(
         epoch = next.value.epoch;
       }
       const step = state.step + 1;
+      const plan = planAt(options, step);
+      if (plan.phase === 'discriminator' && !state.two_stage_initialised) {
+        const copied = model.initialiseDiscriminatorFromGenerator();
+        state = { ...state, two_stage_initialised: true };
+        // The loss changes meaning (MLM alone → MLM + 50 × RTD): divergence is judged against the new stage's start.
+        firstLoss = undefined;
+        onEvent({ kind: 'info', message: `two-stage: the discriminator starts from the generator's ${copied} encoder tensors; the generator is frozen from step ${step}` });
+      }
       const batch = padBatch(examples, tokenizer.specialIds.pad);
       const masked = maskBatch(batch, rng.fork(`mask:${step}`), masking);
-      const lr = learningRateAt(state.step, options.learningRate, options.warmupSteps, options.steps);
-      const out = pretrainingStep(model, batch, masked, settings, rng.fork(`step:${step}`).nextUint32() % 2147483647, {
+      const stageWarmup = Math.round(options.warmupSteps * plan.stageSteps / options.steps);
+      const lr = learningRateAt(state.step - plan.stageStart, options.learningRate, stageWarmup, plan.stageSteps);
+      const out = pretrainingStep(model, batch, masked, { ...settings, phase: plan.phase, generatorUpdate: plan.generatorUpdate }, rng.fork(`step:${step}`).nextUint32() % 2147483647, {
         variableNames,
         applyGradients: (grads) => optimizer.apply(grads, lr),
       });
@@ -234,7 +249,7 @@ async function trainRun(
       const tokens = batch.attentionMask.reduce((s, v) => s + v, 0);
       state = {
         ...state, step, examples_seen: state.examples_seen + examples.length, tokens_seen: state.tokens_seen + tokens,
-        flops: state.flops + electraStepFlops(spec.discriminator, spec.generator, batch.size, batch.length, masked.slots * batch.size),
+        flops: state.flops + trainingStepFlops(objective, spec.discriminator, spec.generator, { batch: batch.size, length: batch.length, slots: masked.slots }, plan),
         elapsed_s: (performance.now() - runStart) / 1000,
       };
       interval.add(out);
@@ -246,7 +261,7 @@ async function trainRun(
         const record: MetricsRecord = {
           step, ...interval.result(), learning_rate: lr, grad_norm: out.gradNorm ?? 0,
           tokens_per_sec: intervalTokens / Math.max(1e-9, seconds), tokens_seen: state.tokens_seen, flops: state.flops,
-          examples_seen: state.examples_seen, epoch, elapsed_s: state.elapsed_s,
+          examples_seen: state.examples_seen, epoch, elapsed_s: state.elapsed_s, wall_time_s: state.elapsed_s,
         };
         await fs.appendFile(path.join(runDir, METRICS_FILE), JSON.stringify(roundRecord(record)) + '\n');
         onEvent({ kind: 'metrics', record });
@@ -292,14 +307,7 @@ async function freshOptions(runDir: string, given: Partial<PretrainOptions> & Pi
 
 /** A resumed run keeps its recorded options; only the step budget may be raised. */
 async function resumeOptions(runDir: string, given: Partial<PretrainOptions>): Promise<PretrainOptions> {
-  const runFile = path.join(runDir, RUN_FILE);
-  let recorded: PretrainOptions;
-  try {
-    recorded = JSON.parse(await fs.readFile(runFile, 'utf8')) as PretrainOptions;
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not valid JSON';
-    throw new UserError(`${runFile} ${reason} — --resume needs the folder of an earlier pretraining run`);
-  }
+  const { options: recorded, provenance } = await readRunRecord(runDir, '--resume needs the folder of an earlier pretraining run');
   await removeStaleTemps(path.join(runDir, 'checkpoints')).catch(() => undefined);
   // Runs recorded before `documents` existed were packed with blank lines ending documents, and those before
   // `masking` masked distinct positions: keep their data order and masking.
@@ -307,7 +315,7 @@ async function resumeOptions(runDir: string, given: Partial<PretrainOptions>): P
     ...recorded, documents: recorded.documents ?? 'blank-lines', masking: recorded.masking ?? 'distinct',
     steps: given.steps ?? recorded.steps,
   });
-  if (options.steps !== recorded.steps) await writeFileAtomic(runFile, JSON.stringify(options, null, 2) + '\n');
+  if (options.steps !== recorded.steps) await writeRunRecord(runDir, { options, provenance });
   return options;
 }
 
