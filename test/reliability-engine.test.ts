@@ -371,7 +371,7 @@ test('--log-every 4 with a checkpoint at step 3: the line logged after a resume 
   assert.match(r.stderr, /resuming from .*step-3/);
   // Timings differ between two runs; every trained number must not.
   const lines = (dir: string) => fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
-    const { tokens_per_sec: _t, elapsed_s: _e, ...rest } = JSON.parse(l) as Record<string, number>;
+    const { tokens_per_sec: _t, elapsed_s: _e, wall_time_s: _w, ...rest } = JSON.parse(l) as Record<string, number>;
     return rest;
   });
   const expected = lines(straight);
