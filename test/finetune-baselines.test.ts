@@ -6,25 +6,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../src/engine/backend';
-import { ElectraModel } from '../src/engine/model/electra';
-import { saveModelCheckpoint } from '../src/engine/checkpoint/model-io';
 import { finetune, type FinetuneEvent } from '../src/engine/finetune/trainer';
 import { finetuneWarnings, majorityBaseline } from '../src/engine/finetune/baselines';
 import { finetuneSummaries } from '../src/engine/service/evaluations';
-import { WordPieceTokenizer, SPECIAL_TOKENS } from '../src/engine/tokenizer';
-import { CLI, ROOT, tempDir, tinySpec } from './helpers';
+import { CLI, ROOT, tempDir, randomTinyCheckpoint } from './helpers';
 
 const WORDS = ['the', 'film', 'was', 'good', 'bad', '.'];
-
-async function tinyCheckpoint(root: string): Promise<string> {
-  const vocab = [...SPECIAL_TOKENS, ...WORDS];
-  while (vocab.length < 300) vocab.push(`w${vocab.length}`);
-  const model = ElectraModel.initialise(tinySpec(300), 3);
-  const dir = path.join(root, 'ckpt');
-  await saveModelCheckpoint(dir, model, WordPieceTokenizer.fromVocab(vocab), 'electra');
-  model.dispose();
-  return dir;
-}
 
 /** Every example has the same text, so no model can do better than one constant answer: the majority one at best. */
 function unlearnable(root: string, name: string, labels: string): string {
@@ -59,7 +46,7 @@ test('warnings: fewer than ~100 steps, and a score not above the majority answer
 test('a fine-tuning that ends at the majority answer warns, records both baselines and its step count', async () => {
   await initBackend('wasm');
   const root = tempDir('ft-baselines');
-  const checkpoint = await tinyCheckpoint(root);
+  const checkpoint = await randomTinyCheckpoint(root, WORDS);
   const train = unlearnable(root, 'train.tsv', '1101101101011011');
   const dev = unlearnable(root, 'dev.tsv', '11011010');
   const events: FinetuneEvent[] = [];
@@ -90,7 +77,7 @@ test('a fine-tuning that ends at the majority answer warns, records both baselin
 test('CLI: the score is printed next to the majority baseline, and the warning lines go to stderr', async () => {
   await initBackend('wasm');
   const root = tempDir('ft-baselines-cli');
-  await tinyCheckpoint(root);
+  await randomTinyCheckpoint(root, WORDS);
   const train = unlearnable(root, 'train.tsv', '0010010010');
   const dev = unlearnable(root, 'dev.tsv', '00100');
   const r = spawnSync(process.execPath, [CLI, 'finetune', '--checkpoint', path.join(root, 'ckpt'), '--train', train, '--dev', dev,

@@ -3,8 +3,6 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../src/engine/backend';
-import { ElectraModel } from '../src/engine/model/electra';
-import { saveModelCheckpoint } from '../src/engine/checkpoint/model-io';
 import { readSafetensorsHeader } from '../src/engine/checkpoint/safetensors';
 import { finetune, rescaled, withSwappedPairs, type FinetuneEvent } from '../src/engine/finetune/trainer';
 import { resolveFinetuneOptions } from '../src/engine/finetune/options';
@@ -12,8 +10,7 @@ import { loadClassifier } from '../src/engine/finetune/save';
 import { encodeExamples } from '../src/engine/finetune/encode';
 import { evaluateSplit } from '../src/engine/finetune/evaluate';
 import { labelTargets, readTaskFile, type TaskFile } from '../src/engine/finetune/tasks';
-import { WordPieceTokenizer, SPECIAL_TOKENS } from '../src/engine/tokenizer';
-import { tempDir, tinySpec } from './helpers';
+import { tempDir, randomTinyCheckpoint } from './helpers';
 
 const WORDS = ['the', 'film', 'was', 'good', 'bad', 'plot', 'is', 'great', 'awful'];
 const paths = { checkpoint: 'c', train: 't', dev: 'd', out: 'o' };
@@ -22,16 +19,6 @@ function write(file: string, lines: string[]): string {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, lines.join('\n') + '\n');
   return file;
-}
-
-async function tinyCheckpoint(root: string): Promise<string> {
-  const vocab = [...SPECIAL_TOKENS, ...WORDS];
-  while (vocab.length < 300) vocab.push(`w${vocab.length}`);
-  const model = ElectraModel.initialise(tinySpec(300), 3);
-  const dir = path.join(root, 'ckpt');
-  await saveModelCheckpoint(dir, model, WordPieceTokenizer.fromVocab(vocab), 'electra');
-  model.dispose();
-  return dir;
 }
 
 test('per-GLUE-task defaults by task name (epochs 10 for RTE and STS-B, 3 elsewhere), each overridable', () => {
@@ -76,7 +63,7 @@ test('double_unordered adds every pair swapped; single-sentence tasks are unchan
 test('STS-B end to end: pairs doubled in training, targets rescaled, last-step and best-epoch metrics both reported', async () => {
   await initBackend('wasm');
   const root = tempDir('ft-recipe');
-  const checkpoint = await tinyCheckpoint(root);
+  const checkpoint = await randomTinyCheckpoint(root, WORDS);
   const rows = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({
     sentence1: `the film was ${['good', 'bad'][i % 2]}`, sentence2: `the plot is ${['great', 'awful'][(i >> 1) % 2]}`,
     score: (i % 2) * 2.5 + ((i >> 1) % 2) * 2.5,
@@ -108,7 +95,7 @@ test('STS-B end to end: pairs doubled in training, targets rescaled, last-step a
 test('--head dense: google-research/electra\'s one dense layer; hf (default) keeps classifier.dense for transformers', async () => {
   await initBackend('wasm');
   const root = tempDir('ft-head');
-  const checkpoint = await tinyCheckpoint(root);
+  const checkpoint = await randomTinyCheckpoint(root, WORDS);
   const rows = (n: number, s: number) => Array.from({ length: n }, (_, i) => `the film was ${(i + s) % 2 ? 'good' : 'bad'}\t${(i + s) % 2}`);
   const train = write(path.join(root, 'toy', 'train.tsv'), ['sentence\tlabel', ...rows(32, 0)]);
   const dev = write(path.join(root, 'toy', 'dev.tsv'), ['sentence\tlabel', ...rows(8, 1)]);

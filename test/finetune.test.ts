@@ -4,8 +4,6 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../src/engine/backend';
-import { ElectraModel } from '../src/engine/model/electra';
-import { saveModelCheckpoint } from '../src/engine/checkpoint/model-io';
 import { readSafetensorsHeader } from '../src/engine/checkpoint/safetensors';
 import { finetune, type FinetuneEvent } from '../src/engine/finetune/trainer';
 import { loadClassifier } from '../src/engine/finetune/save';
@@ -15,20 +13,10 @@ import { readTaskFile, labelTargets } from '../src/engine/finetune/tasks';
 import { binaryF1, matthews, pearson, spearman } from '../src/engine/finetune/metrics';
 import { layerRateScale } from '../src/engine/finetune/model';
 import { WordPieceTokenizer, SPECIAL_TOKENS } from '../src/engine/tokenizer';
-import { CLI, ROOT, tempDir, tinySpec } from './helpers';
+import { CLI, ROOT, tempDir, randomTinyCheckpoint } from './helpers';
 import { PRETRAIN_CORPUS, writePackageTopicTask } from './doc-tasks';
 
 const WORDS = ['the', 'a', 'film', 'was', 'good', 'bad', 'great', 'awful', 'plot', 'acting', 'is', 'not', 'very', 'and', 'but', '.'];
-
-async function tinyCheckpoint(root: string): Promise<string> {
-  const vocab = [...SPECIAL_TOKENS, ...WORDS];
-  while (vocab.length < 300) vocab.push(`w${vocab.length}`);
-  const model = ElectraModel.initialise(tinySpec(300), 3);
-  const dir = path.join(root, 'ckpt');
-  await saveModelCheckpoint(dir, model, WordPieceTokenizer.fromVocab(vocab), 'electra');
-  model.dispose();
-  return dir;
-}
 
 function sentimentRows(n: number, seed: number): string[] {
   const rows: string[] = [];
@@ -63,7 +51,7 @@ test('metrics: F1, Matthews, Pearson, Spearman (ties share their rank) against h
 test('fine-tuning writes an ElectraForSequenceClassification folder, the results JSON and progress events; the saved model reproduces its dev metrics', async () => {
   await initBackend('wasm');
   const root = tempDir('ft-run');
-  const checkpoint = await tinyCheckpoint(root);
+  const checkpoint = await randomTinyCheckpoint(root, WORDS);
   const train = write(path.join(root, 'SST-toy', 'train.tsv'), ['sentence\tlabel', ...sentimentRows(48, 0)]);
   const dev = write(path.join(root, 'SST-toy', 'dev.tsv'), ['sentence\tlabel', ...sentimentRows(16, 1)]);
   const events: FinetuneEvent[] = [];
@@ -115,7 +103,7 @@ test('fine-tuning writes an ElectraForSequenceClassification folder, the results
 test('sentence pairs and regression (STS-B-like JSONL): [CLS] a [SEP] b [SEP] with type ids 0/1, one output, Pearson/Spearman', async () => {
   await initBackend('wasm');
   const root = tempDir('ft-sts');
-  const checkpoint = await tinyCheckpoint(root);
+  const checkpoint = await randomTinyCheckpoint(root, WORDS);
   const tok = WordPieceTokenizer.fromVocab([...SPECIAL_TOKENS, ...WORDS]);
   const enc = encodeExamples([{ a: 'the film', b: 'was good', label: '1', line: 2 }], tok, 16).sequences[0];
   assert.deepEqual(Array.from(enc.tokenTypeIds), [0, 0, 0, 0, 1, 1, 1]);
@@ -142,7 +130,7 @@ test('sentence pairs and regression (STS-B-like JSONL): [CLS] a [SEP] b [SEP] wi
 test('cancelling (AbortSignal) stops after the current step, keeps the model so far and says stopped', async () => {
   await initBackend('wasm');
   const root = tempDir('ft-stop');
-  const checkpoint = await tinyCheckpoint(root);
+  const checkpoint = await randomTinyCheckpoint(root, WORDS);
   const train = write(path.join(root, 't', 'train.tsv'), ['sentence\tlabel', ...sentimentRows(64, 0)]);
   const dev = write(path.join(root, 't', 'dev.tsv'), ['sentence\tlabel', ...sentimentRows(8, 1)]);
   const controller = new AbortController();
@@ -162,7 +150,7 @@ test('cancelling (AbortSignal) stops after the current step, keeps the model so 
 test('bad input: one-line UserErrors naming the file and the fix, nothing written', async () => {
   await initBackend('wasm');
   const root = tempDir('ft-bad');
-  const checkpoint = await tinyCheckpoint(root);
+  const checkpoint = await randomTinyCheckpoint(root, WORDS);
   const good = write(path.join(root, 'good.tsv'), ['sentence\tlabel', ...sentimentRows(8, 0)]);
   const out = path.join(root, 'out');
   const expectError = async (train: string, dev: string, ...mentions: (string | RegExp)[]) => {

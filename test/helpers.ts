@@ -6,6 +6,9 @@ import { generatorConfig, presetConfig, type ElectraConfig } from '../src/engine
 import type { ElectraModelSpec } from '../src/engine/model/electra';
 import { padBatch, type Batch } from '../src/engine/pretrain/batch';
 import { Rng } from '../src/engine/data/rng';
+import { ElectraModel } from '../src/engine/model/electra';
+import { saveModelCheckpoint } from '../src/engine/checkpoint/model-io';
+import { SPECIAL_TOKENS, WordPieceTokenizer } from '../src/engine/tokenizer';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -53,4 +56,16 @@ export function cliCheckpoint(label: string, steps: number): { checkpoint: strin
     '--batch', '4', '--seq', '32', '--vocab-size', '600', '--save-every', String(steps)], { encoding: 'utf8' });
   if (trained.status !== 0) throw new Error(`pretraining the test checkpoint failed: ${trained.stderr}`);
   return { checkpoint: path.join(run, 'checkpoints', `step-${steps}`), corpus };
+}
+
+/** A `tiny` checkpoint with random weights (seed 3) in `<root>/ckpt`, whose vocabulary holds `words` whole (padded to
+ *  300): fine-tuning tests need a checkpoint in seconds, not a pretraining run. */
+export async function randomTinyCheckpoint(root: string, words: readonly string[]): Promise<string> {
+  const vocab = [...SPECIAL_TOKENS, ...words];
+  while (vocab.length < 300) vocab.push(`w${vocab.length}`);
+  const model = ElectraModel.initialise(tinySpec(300), 3);
+  const dir = path.join(root, 'ckpt');
+  await saveModelCheckpoint(dir, model, WordPieceTokenizer.fromVocab(vocab), 'electra');
+  model.dispose();
+  return dir;
 }
