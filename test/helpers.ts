@@ -69,3 +69,26 @@ export async function randomTinyCheckpoint(root: string, words: readonly string[
   model.dispose();
   return dir;
 }
+
+/** A safetensors file holding only `header` and `dataBytes` of sparse data after it: a hostile file of any declared
+ *  size that costs no disk. */
+export function writeSafetensorsHeader(file: string, header: string, dataBytes = 0): void {
+  const json = Buffer.from(header);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  const fd = fs.openSync(file, 'w');
+  fs.writeSync(fd, len, 0, 8, 0);
+  fs.writeSync(fd, json, 0, json.length, 8);
+  fs.ftruncateSync(fd, 8 + json.length + dataBytes);
+  fs.closeSync(fd);
+}
+
+/** A safetensors header of at least `bytes` listing empty tensors t0, t1, …: big without any data. */
+export function emptyTensorsHeader(bytes: number): string {
+  const entries: string[] = [];
+  for (let i = 0, size = 0; size < bytes; i++) {
+    entries.push(`"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`);
+    size += entries[i].length + 1;
+  }
+  return `{${entries.join(',')}}`;
+}

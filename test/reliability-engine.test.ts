@@ -10,7 +10,7 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CLI, ROOT, cliCheckpoint, tempDir, tinySpec } from './helpers';
+import { CLI, ROOT, cliCheckpoint, tempDir, tinySpec, emptyTensorsHeader, writeSafetensorsHeader } from './helpers';
 import { initBackend } from '../src/engine/backend';
 import { ElectraModel } from '../src/engine/model/electra';
 import { NonFiniteWeightsError, saveModelCheckpoint } from '../src/engine/checkpoint/model-io';
@@ -85,18 +85,6 @@ function textFile(name: string, text: string): string {
   return file;
 }
 
-/** A safetensors header (+ optional sparse data length) written to `file`. */
-function writeHeader(file: string, header: string, dataBytes = 0): void {
-  const json = Buffer.from(header);
-  const fd = fs.openSync(file, 'w');
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  fs.writeSync(fd, len, 0, 8, 0);
-  fs.writeSync(fd, json, 0, json.length, 8);
-  fs.ftruncateSync(fd, 8 + json.length + dataBytes);
-  fs.closeSync(fd);
-}
-
 function expectUserError(fn: () => unknown, re: RegExp): void {
   try {
     fn();
@@ -114,11 +102,11 @@ function expectUserError(fn: () => unknown, re: RegExp): void {
 test('safetensors: a 3 GiB tensor is refused in one line (no fs.read abort), from the reader and the CLI', async () => {
   const file = path.join(work, 'huge.safetensors');
   const bytes = 3 * 1024 ** 3;
-  writeHeader(file, JSON.stringify({ big: { dtype: 'F32', shape: [bytes / 4], data_offsets: [0, bytes] } }), bytes);
+  writeSafetensorsHeader(file, JSON.stringify({ big: { dtype: 'F32', shape: [bytes / 4], data_offsets: [0, bytes] } }), bytes);
   await assert.rejects(readSafetensors(file), (e: Error) => isUserError(e) && /tensor big .* over the \d+-byte limit/.test(e.message));
 
   const ckpt = copyCheckpoint('huge');
-  writeHeader(path.join(ckpt, 'model.safetensors'), JSON.stringify({ 'extra.weight': { dtype: 'F32', shape: [bytes / 4], data_offsets: [0, bytes] } }), bytes);
+  writeSafetensorsHeader(path.join(ckpt, 'model.safetensors'), JSON.stringify({ 'extra.weight': { dtype: 'F32', shape: [bytes / 4], data_offsets: [0, bytes] } }), bytes);
   const r = cli('heatmap: model.safetensors with a 3 GiB tensor', ['heatmap', '--checkpoint', ckpt, textFile('a.txt', 'hello world\n')]);
   assertUserError(r, 'extra.weight', 'limit for this config.json');
 });
@@ -130,13 +118,8 @@ test('safetensors: a header nested a million deep and a 10 MB header are refused
   expectUserError(() => decodeSafetensors(deep, 'deep.safetensors'), /deep\.safetensors: header nests deeper than 4 levels/);
   assert.ok(performance.now() - t < 1000, `${performance.now() - t} ms`);
 
-  const entries: string[] = [];
-  for (let i = 0, size = 0; size < 10 * 1024 * 1024; i++) {
-    entries.push(`"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`);
-    size += entries[entries.length - 1].length + 1;
-  }
   const big = path.join(work, 'big-header.safetensors');
-  writeHeader(big, `{${entries.join(',')}}`);
+  writeSafetensorsHeader(big, emptyTensorsHeader(10 * 1024 * 1024));
   const ckpt = copyCheckpoint('big-header');
   fs.copyFileSync(big, path.join(ckpt, 'model.safetensors'));
   const r = cli('heatmap: 10 MB safetensors header', ['heatmap', '--checkpoint', ckpt, textFile('b.txt', 'hi\n')]);
